@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The architecture in one place:
+//   CCurl, CSystemd        C interop only: typed, non-variadic shims over libcurl and libsystemd.
+//   BucketwatchCore        pure: config model and loader, baselines, evaluation, reports. No I/O.
+//   BucketwatchTransport   HTTP over libcurl: timeouts, size caps, connection reuse, retries.
+//   BucketwatchAWS         SigV4, AWS credentials, S3 and KMS readers.
+//   BucketwatchApp         wiring: stores -> readers -> evaluation -> output.
+//   bucketwatch            the command line (ArgumentParser).
+let package = Package(
+    name: "bucketwatch",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bucketwatch", targets: ["bucketwatch"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSystemd",
+            path: "Sources/CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(
+            name: "BucketwatchCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "BucketwatchTransport",
+            dependencies: ["CCurl", "BucketwatchCore"]
+        ),
+        .target(
+            name: "BucketwatchAWS",
+            dependencies: [
+                "BucketwatchCore", "BucketwatchTransport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "BucketwatchApp",
+            dependencies: ["BucketwatchCore", "BucketwatchTransport", "BucketwatchAWS", "CSystemd"]
+        ),
+        .executableTarget(
+            name: "bucketwatch",
+            dependencies: [
+                "BucketwatchApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "BucketwatchCoreTests", dependencies: ["BucketwatchCore"]),
+        .testTarget(name: "BucketwatchAWSTests", dependencies: ["BucketwatchAWS"]),
+        .testTarget(name: "BucketwatchTransportTests", dependencies: ["BucketwatchTransport"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["BucketwatchApp", "BucketwatchAWS", "BucketwatchCore", "bucketwatch"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
