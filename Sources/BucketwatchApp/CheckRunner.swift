@@ -24,9 +24,9 @@ public struct CheckRunner: Sendable {
         self.limits = limits
     }
 
-    public func run(_ stores: [StoreConfig]) async -> [StoreReport] {
-        let kmsCache = KMSKeyCache()
-        return await withTaskGroup(of: (Int, StoreReport).self) { group in
+    /// `kmsCache` lives for one sweep: each distinct KMS key is read once per sweep.
+    public func run(_ stores: [StoreConfig], kmsCache: KMSKeyCache = KMSKeyCache()) async -> [StoreReport] {
+        await withTaskGroup(of: (Int, StoreReport).self) { group in
             var reports = [StoreReport?](repeating: nil, count: stores.count)
             var next = 0
             func startNext() {

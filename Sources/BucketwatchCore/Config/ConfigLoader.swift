@@ -234,6 +234,17 @@ enum ValueKind: Equatable {
 
 // MARK: - The schema walk
 
+/// A value to read: its node, its key path and the line errors point at (the line of
+/// its key in a mapping, of the item itself in a list).
+private struct Field {
+    let node: Node
+    let path: String
+    let line: Int
+
+    var kind: ValueKind { ValueKind(of: node) }
+    var text: String { node.scalar?.string ?? "" }
+}
+
 /// Walks the composed document, building the model and throwing the first mistake.
 private struct Reader {
     let file: String
@@ -242,8 +253,8 @@ private struct Reader {
         ConfigError(file: file, line: line ?? 1, key: key, problem: problem)
     }
 
-    func fail(_ node: Node, _ key: String, _ problem: String) -> ConfigError {
-        fail(node.mark?.line, key, problem)
+    func fail(_ field: Field, _ problem: String) -> ConfigError {
+        fail(field.line, field.path, problem)
     }
 
     // MARK: Top level
@@ -253,7 +264,7 @@ private struct Reader {
             throw fail(1, "", "no configuration found: expected a mapping with 'stores'")
         }
         guard case .mapping(let top) = root else {
-            throw fail(root, "", "expected a mapping with 'stores' at the top level, found \(ValueKind(of: root).phrase)")
+            throw fail(root.mark?.line, "", "expected a mapping with 'stores' at the top level, found \(ValueKind(of: root).phrase)")
         }
         var config = BucketwatchConfig(
             interval: ConfigLoader.defaultInterval, listenAddress: ConfigLoader.defaultListenAddress, stores: [])
@@ -268,18 +279,18 @@ private struct Reader {
         }
         var sawStores = false
         for (keyNode, value) in top {
-            let (key, path) = try keys.admit(keyNode)
+            let (key, field) = try keys.admit(keyNode, value)
             switch key {
             case "interval":
-                config.interval = try interval(value, path)
+                config.interval = try interval(field)
             case "listen_address":
-                let address = try string(value, path)
+                let address = try string(field)
                 guard Self.isValidListenAddress(address) else {
-                    throw fail(value, path, "must be host:port with a port from 1 to 65535, e.g. 127.0.0.1:9750 or [::1]:9750")
+                    throw fail(field, "must be host:port with a port from 1 to 65535, e.g. 127.0.0.1:9750 or [::1]:9750")
                 }
                 config.listenAddress = address
             default:  // "stores"
-                config.stores = try stores(value, path)
+                config.stores = try stores(field)
                 sawStores = true
             }
         }
@@ -291,27 +302,27 @@ private struct Reader {
 
     // MARK: Stores
 
-    func stores(_ node: Node, _ path: String) throws(ConfigError) -> [StoreConfig] {
-        guard case .sequence(let items) = node else {
-            throw fail(node, path, "expected a list of stores, found \(ValueKind(of: node).phrase)")
+    func stores(_ field: Field) throws(ConfigError) -> [StoreConfig] {
+        guard case .sequence(let items) = field.node else {
+            throw fail(field, "expected a list of stores, found \(field.kind.phrase)")
         }
         guard !items.isEmpty else {
-            throw fail(node, path, "must list at least one store")
+            throw fail(field, "must list at least one store")
         }
         var nameLines: [String: Int] = [:]
         var result: [StoreConfig] = []
         for (index, item) in items.enumerated() {
-            result.append(try store(item, index: index, nameLines: &nameLines))
+            let storeField = Field(node: item, path: "\(field.path)[\(index)]", line: item.mark?.line ?? field.line)
+            result.append(try store(storeField, index: index, nameLines: &nameLines))
         }
         return result
     }
 
-    func store(_ node: Node, index: Int, nameLines: inout [String: Int]) throws(ConfigError) -> StoreConfig {
-        let storePath = "stores[\(index)]"
-        guard case .mapping(let mapping) = node else {
-            throw fail(node, storePath, "expected a mapping with name, provider and bucket, found \(ValueKind(of: node).phrase)")
+    func store(_ item: Field, index: Int, nameLines: inout [String: Int]) throws(ConfigError) -> StoreConfig {
+        guard case .mapping(let mapping) = item.node else {
+            throw fail(item, "expected a mapping with name, provider and bucket, found \(item.kind.phrase)")
         }
-        var keys = KeyTracker(reader: self, parent: storePath, allowed: ConfigLoader.storeKeys) { key in
+        var keys = KeyTracker(reader: self, parent: item.path, allowed: ConfigLoader.storeKeys) { key in
             if ConfigLoader.baselineKeys.contains(key) { return "'\(key)' goes under 'baseline'" }
             if ConfigLoader.topLevelKeys.contains(key) { return "'\(key)' is a top-level setting" }
             return nil
@@ -321,50 +332,50 @@ private struct Reader {
         var bucket: String?
         var store = StoreConfig(name: "", provider: .aws, bucket: "")
         for (keyNode, value) in mapping {
-            let (key, path) = try keys.admit(keyNode)
+            let (key, field) = try keys.admit(keyNode, value)
             switch key {
             case "name":
-                let text = try string(value, path)
+                let text = try string(field)
                 guard Self.isValidStoreName(text) else {
-                    throw fail(value, path, "must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'")
+                    throw fail(field, "must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'")
                 }
                 if let first = nameLines[text] {
-                    throw fail(value, path, "duplicate store name '\(text)'; first defined at line \(first). Give each store a unique name")
+                    throw fail(field, "duplicate store name '\(text)'; first defined at line \(first). Give each store a unique name")
                 }
-                nameLines[text] = value.mark?.line ?? 1
+                nameLines[text] = field.line
                 name = text
             case "provider":
-                provider = try choice(value, path, Provider.self)
+                provider = try choice(field, Provider.self)
             case "bucket":
-                let text = try string(value, path)
-                guard !text.isEmpty else { throw fail(value, path, "must not be empty") }
+                let text = try string(field)
+                guard !text.isEmpty else { throw fail(field, "must not be empty") }
                 bucket = text
-            case "region": store.region = try optionalString(value, path)
+            case "region": store.region = try optionalString(field)
             case "endpoint":
-                let text = try optionalString(value, path)
+                let text = try optionalString(field)
                 guard Self.isValidEndpoint(text) else {
-                    throw fail(value, path, "must start with http:// or https://, e.g. https://minio.internal:9000")
+                    throw fail(field, "must start with http:// or https://, e.g. https://minio.internal:9000")
                 }
                 store.endpoint = text
-            case "path_style": store.pathStyle = try bool(value, path)
-            case "deployment": store.deployment = try choice(value, path, Deployment.self)
-            case "principal": store.principal = try optionalString(value, path)
-            case "kms_key": store.kmsKey = try optionalString(value, path)
-            case "prefix": store.prefix = try optionalString(value, path)
-            case "profile": store.profile = try optionalString(value, path)
-            case "credentials_file": store.credentialsFile = try optionalString(value, path)
-            case "ca_file": store.caFile = try optionalString(value, path)
-            case "insecure_skip_tls_verify": store.insecureSkipTLSVerify = try bool(value, path)
-            case "interval": store.interval = try interval(value, path)
+            case "path_style": store.pathStyle = try bool(field)
+            case "deployment": store.deployment = try choice(field, Deployment.self)
+            case "principal": store.principal = try optionalString(field)
+            case "kms_key": store.kmsKey = try optionalString(field)
+            case "prefix": store.prefix = try optionalString(field)
+            case "profile": store.profile = try optionalString(field)
+            case "credentials_file": store.credentialsFile = try optionalString(field)
+            case "ca_file": store.caFile = try optionalString(field)
+            case "insecure_skip_tls_verify": store.insecureSkipTLSVerify = try bool(field)
+            case "interval": store.interval = try interval(field)
             default:  // "baseline"
-                store.baseline = try baseline(value, path)
+                store.baseline = try baseline(field)
             }
         }
         let missing = [("name", name == nil), ("provider", provider == nil), ("bucket", bucket == nil)]
         if let key = missing.first(where: { $0.1 })?.0 {
             let which = name.map { "store \(index) (name '\($0)')" } ?? "store \(index)"
             throw fail(
-                mapping.mark?.line, "\(storePath).\(key)",
+                mapping.mark?.line ?? item.line, "\(item.path).\(key)",
                 "missing required key '\(key)' in \(which); every store needs name, provider and bucket")
         }
         store.name = name!
@@ -375,53 +386,52 @@ private struct Reader {
 
     // MARK: Baseline
 
-    func baseline(_ node: Node, _ path: String) throws(ConfigError) -> BaselineSelection {
-        guard case .mapping(let mapping) = node else {
+    func baseline(_ baselineField: Field) throws(ConfigError) -> BaselineSelection {
+        guard case .mapping(let mapping) = baselineField.node else {
             let profile = try string(
-                node, path,
-                expected: "a profile name or a mapping with \(ConfigLoader.baselineKeys.joined(separator: ", "))")
-            return BaselineSelection(profile: try knownProfile(profile, node, path))
+                baselineField, expected: "a profile name or a mapping with \(ConfigLoader.baselineKeys.joined(separator: ", "))")
+            return BaselineSelection(profile: try knownProfile(profile, baselineField))
         }
         var selection = BaselineSelection()
-        var keys = KeyTracker(reader: self, parent: path, allowed: ConfigLoader.baselineKeys) { key in
+        var keys = KeyTracker(reader: self, parent: baselineField.path, allowed: ConfigLoader.baselineKeys) { key in
             ConfigLoader.storeKeys.contains(key) ? "'\(key)' is a store setting: put it next to 'baseline', not under it" : nil
         }
         for (keyNode, value) in mapping {
-            let (key, keyPath) = try keys.admit(keyNode)
+            let (key, field) = try keys.admit(keyNode, value)
             switch key {
             case "profile":
-                selection.profile = try knownProfile(try string(value, keyPath), value, keyPath)
+                selection.profile = try knownProfile(try string(field), field)
             case "skip":
-                selection.skip = try skipList(value, keyPath)
+                selection.skip = try skipList(field)
             case "cors_max_age_seconds":
-                let seconds = try integer(value, keyPath)
-                guard seconds >= 0 else { throw fail(value, keyPath, "must be 0 or more (seconds)") }
+                let seconds = try integer(field)
+                guard seconds >= 0 else { throw fail(field, "must be 0 or more (seconds)") }
                 selection.corsMaxAgeSeconds = seconds
             default:  // "allow_sse_s3"
-                selection.allowSSES3 = try bool(value, keyPath)
+                selection.allowSSES3 = try bool(field)
             }
         }
         return selection
     }
 
-    func knownProfile(_ profile: String, _ node: Node, _ path: String) throws(ConfigError) -> String {
+    func knownProfile(_ profile: String, _ field: Field) throws(ConfigError) -> String {
         guard ConfigLoader.knownBaselineProfiles.contains(profile) else {
-            throw fail(node, path, "unknown baseline profile; the only built-in profile is wandb-byob")
+            throw fail(field, "unknown baseline profile; the only built-in profile is wandb-byob")
         }
         return profile
     }
 
-    func skipList(_ node: Node, _ path: String) throws(ConfigError) -> Set<String> {
-        guard case .sequence(let items) = node else {
-            throw fail(node, path, "expected a list of check IDs, found \(ValueKind(of: node).phrase); write it as [id, ...] or one '- id' per line")
+    func skipList(_ field: Field) throws(ConfigError) -> Set<String> {
+        guard case .sequence(let items) = field.node else {
+            throw fail(field, "expected a list of check IDs, found \(field.kind.phrase); write it as [id, ...] or one '- id' per line")
         }
         var skip: Set<String> = []
-        for (index, item) in items.enumerated() {
-            let itemPath = "\(path)[\(index)]"
-            let id = try string(item, itemPath, expected: "a check ID")
+        for (index, node) in items.enumerated() {
+            let item = Field(node: node, path: "\(field.path)[\(index)]", line: node.mark?.line ?? field.line)
+            let id = try string(item, expected: "a check ID")
             guard ConfigLoader.knownCheckIDs.contains(id) else {
                 let hint = Suggestion.closest(to: id, in: ConfigLoader.knownCheckIDs).map { " (did you mean '\($0)'?)" } ?? ""
-                throw fail(item, itemPath, "unknown check ID\(hint). Known checks: \(ConfigLoader.knownCheckIDs.joined(separator: ", "))")
+                throw fail(item, "unknown check ID\(hint). Known checks: \(ConfigLoader.knownCheckIDs.joined(separator: ", "))")
             }
             skip.insert(id)
         }
@@ -431,74 +441,70 @@ private struct Reader {
     // MARK: Scalars
 
     /// Strings accept any plain text; numbers keep their literal spelling (`principal: 123456789012`).
-    func string(_ node: Node, _ path: String, expected: String = "a string") throws(ConfigError) -> String {
-        let kind = ValueKind(of: node)
-        switch kind {
+    func string(_ field: Field, expected: String = "a string") throws(ConfigError) -> String {
+        switch field.kind {
         case .string, .integer, .number:
-            return node.scalar?.string ?? ""
+            return field.text
         case .boolean:
-            throw fail(node, path, "expected \(expected), found a boolean; put the text in quotes")
+            throw fail(field, "expected \(expected), found a boolean; put the text in quotes")
         case .null:
-            throw fail(node, path, "expected \(expected), found an empty value")
-        default:
-            throw fail(node, path, "expected \(expected), found \(kind.phrase)")
+            throw fail(field, "expected \(expected), found an empty value")
+        case let kind:
+            throw fail(field, "expected \(expected), found \(kind.phrase)")
         }
     }
 
     /// Optional strings are either absent or non-empty.
-    func optionalString(_ node: Node, _ path: String) throws(ConfigError) -> String {
-        if ValueKind(of: node) == .null {
-            throw fail(node, path, "expected a string, found an empty value; set a value or remove the key")
+    func optionalString(_ field: Field) throws(ConfigError) -> String {
+        if field.kind == .null {
+            throw fail(field, "expected a string, found an empty value; set a value or remove the key")
         }
-        let text = try string(node, path)
-        guard !text.isEmpty else { throw fail(node, path, "must not be empty; set a value or remove the key") }
+        let text = try string(field)
+        guard !text.isEmpty else { throw fail(field, "must not be empty; set a value or remove the key") }
         return text
     }
 
     /// Only YAML 1.2 booleans: true/false (also True/TRUE/False/FALSE), never yes/no/on/off.
-    func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
-        let kind = ValueKind(of: node)
-        guard kind == .boolean, let text = node.scalar?.string else {
-            throw fail(node, path, "expected true or false, found \(kind.phrase)")
+    func bool(_ field: Field) throws(ConfigError) -> Bool {
+        guard field.kind == .boolean else {
+            throw fail(field, "expected true or false, found \(field.kind.phrase)")
         }
-        return text.lowercased() == "true"
+        return field.text.lowercased() == "true"
     }
 
-    func integer(_ node: Node, _ path: String) throws(ConfigError) -> Int {
-        let kind = ValueKind(of: node)
-        guard kind == .integer, let text = node.scalar?.string else {
-            throw fail(node, path, "expected an integer, found \(kind.phrase)")
+    func integer(_ field: Field) throws(ConfigError) -> Int {
+        guard field.kind == .integer else {
+            throw fail(field, "expected an integer, found \(field.kind.phrase)")
         }
-        guard let value = ValueKind.integerValue(text) else { throw fail(node, path, "is too large") }
+        guard let value = ValueKind.integerValue(field.text) else { throw fail(field, "is too large") }
         return value
     }
 
     func choice<Choice: RawRepresentable & CaseIterable>(
-        _ node: Node, _ path: String, _: Choice.Type
+        _ field: Field, _: Choice.Type
     ) throws(ConfigError) -> Choice where Choice.RawValue == String {
         let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
-        let text = try string(node, path, expected: "one of \(allowed)")
-        guard let value = Choice(rawValue: text) else { throw fail(node, path, "must be one of \(allowed)") }
+        let text = try string(field, expected: "one of \(allowed)")
+        guard let value = Choice(rawValue: text) else { throw fail(field, "must be one of \(allowed)") }
         return value
     }
 
-    func interval(_ node: Node, _ path: String) throws(ConfigError) -> Duration {
-        let kind = ValueKind(of: node)
-        guard kind == .string, let text = node.scalar?.string else {
-            let hint = kind == .integer ? "; add a unit: s, m or h" : ""
-            throw fail(node, path, "expected a duration such as 30s, 5m or 1h, found \(kind.phrase)\(hint)")
+    func interval(_ field: Field) throws(ConfigError) -> Duration {
+        guard field.kind == .string else {
+            let hint = field.kind == .integer ? "; add a unit: s, m or h" : ""
+            throw fail(field, "expected a duration such as 30s, 5m or 1h, found \(field.kind.phrase)\(hint)")
         }
         let duration: Duration
         do {
-            duration = try DurationParser.parse(text)
+            duration = try DurationParser.parse(field.text)
         } catch {
             switch error {
-            case .malformed: throw fail(node, path, "must be a whole number followed by s, m or h, e.g. 30s, 5m or 1h")
-            case .tooLarge: throw fail(node, path, "is too large")
+            case .malformed: throw fail(field, "must be a whole number followed by s, m or h, e.g. 30s, 5m or 1h")
+            case .tooLarge: throw fail(field, "is too large")
             }
         }
         guard duration >= ConfigLoader.minimumInterval else {
-            throw fail(node, path, "must be at least \(DurationParser.format(ConfigLoader.minimumInterval))")
+            throw fail(field, "must be at least \(DurationParser.format(ConfigLoader.minimumInterval))")
         }
         return duration
     }
@@ -507,8 +513,7 @@ private struct Reader {
 
     static func isValidStoreName(_ name: String) -> Bool {
         let scalars = name.unicodeScalars
-        return (1...64).contains(scalars.count)
-            && scalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+        return (1...64).contains(scalars.count) && scalars.allSatisfy { isASCIIAlphanumeric($0) || "._-".unicodeScalars.contains($0) }
     }
 
     static func isValidEndpoint(_ endpoint: String) -> Bool {
@@ -528,19 +533,21 @@ private struct Reader {
             let rest = address[address.index(after: close)...]
             guard rest.hasPrefix(":") else { return false }
             port = rest.dropFirst()
-            guard host.contains(":"),
-                host.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ":.%".unicodeScalars.contains($0)) })
+            guard host.contains(":"), host.unicodeScalars.allSatisfy({ isASCIIAlphanumeric($0) || ":.%".unicodeScalars.contains($0) })
             else { return false }
         } else {
             guard let colon = address.lastIndex(of: ":") else { return false }
             host = address[..<colon]
             port = address[address.index(after: colon)...]
-            guard !host.isEmpty,
-                host.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_".unicodeScalars.contains($0)) })
+            guard !host.isEmpty, host.unicodeScalars.allSatisfy({ isASCIIAlphanumeric($0) || ".-_".unicodeScalars.contains($0) })
             else { return false }
         }
         guard (1...5).contains(port.count), port.allSatisfy({ ("0"..."9").contains($0) }), let number = Int(port) else { return false }
         return (1...65535).contains(number)
+    }
+
+    static func isASCIIAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
     }
 }
 
@@ -566,8 +573,8 @@ private struct KeyTracker {
         parent.isEmpty ? key : "\(parent).\(key)"
     }
 
-    /// Returns the key and its path, or throws for a non-scalar, unknown or repeated key.
-    mutating func admit(_ keyNode: Node) throws(ConfigError) -> (key: String, path: String) {
+    /// Returns the key and its value to read, or throws for a non-scalar, unknown or repeated key.
+    mutating func admit(_ keyNode: Node, _ value: Node) throws(ConfigError) -> (key: String, field: Field) {
         let line = keyNode.mark?.line
         guard case .scalar(let scalar) = keyNode else {
             throw reader.fail(line, parent, "keys must be plain names, found \(ValueKind(of: keyNode).phrase) as a key")
@@ -589,7 +596,7 @@ private struct KeyTracker {
             throw reader.fail(line, path(key), "duplicate key; first defined at line \(first). Remove one of them")
         }
         seen[key] = line ?? 1
-        return (key, path(key))
+        return (key, Field(node: value, path: path(key), line: line ?? value.mark?.line ?? 1))
     }
 }
 
