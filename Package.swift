@@ -6,7 +6,8 @@ import PackageDescription
 //   BucketwatchCore        pure: config model and loader, baselines, evaluation, reports. No I/O.
 //   BucketwatchTransport   HTTP over libcurl: timeouts, size caps, connection reuse, retries.
 //   BucketwatchAWS         SigV4, AWS credentials, S3 and KMS readers.
-//   BucketwatchApp         wiring: stores -> readers -> evaluation -> output.
+//   BucketwatchApp         wiring: stores -> readers -> evaluation -> output; the daemon (scheduler,
+//                          journald, /metrics on SwiftNIO, systemd notify).
 //   bucketwatch            the command line (ArgumentParser).
 let package = Package(
     name: "bucketwatch",
@@ -18,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -49,7 +52,13 @@ let package = Package(
         ),
         .target(
             name: "BucketwatchApp",
-            dependencies: ["BucketwatchCore", "BucketwatchTransport", "BucketwatchAWS", "CSystemd"]
+            dependencies: [
+                "BucketwatchCore", "BucketwatchTransport", "BucketwatchAWS", "CSystemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "bucketwatch",
@@ -58,7 +67,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "BucketwatchCoreTests", dependencies: ["BucketwatchCore"]),
+        .testTarget(name: "BucketwatchCoreTests", dependencies: ["BucketwatchCore"], exclude: ["Fixtures"]),
         .testTarget(name: "BucketwatchAWSTests", dependencies: ["BucketwatchAWS"]),
         .testTarget(name: "BucketwatchTransportTests", dependencies: ["BucketwatchTransport"]),
         .testTarget(

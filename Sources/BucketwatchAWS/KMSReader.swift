@@ -117,19 +117,28 @@ public struct KMSReader: Sendable {
 }
 
 /// One sweep's KMS answers: each distinct key is read once, however many buckets use it.
+///
+/// `check` makes one cache per run. The daemon reads stores on staggered timers, so there a
+/// "sweep" is a time window: entries older than `maxAge` are read again.
 public actor KMSKeyCache {
-    private var entries: [String: Task<Observation<KMSKeyState>, Never>] = [:]
+    private var entries: [String: (task: Task<Observation<KMSKeyState>, Never>, created: ContinuousClock.Instant)] = [:]
+    private let maxAge: Duration?
     public private(set) var reads = 0
 
-    public init() {}
+    public init(maxAge: Duration? = nil) {
+        self.maxAge = maxAge
+    }
 
     /// `identity` separates keys read with different credentials or endpoints.
     public func state(key: String, identity: String, read: @escaping @Sendable () async -> Observation<KMSKeyState>) async -> Observation<KMSKeyState> {
         let cacheKey = "\(identity)|\(key)"
-        if let existing = entries[cacheKey] { return await existing.value }
+        let now = ContinuousClock.now
+        if let existing = entries[cacheKey], maxAge.map({ existing.created + $0 > now }) ?? true {
+            return await existing.task.value
+        }
         reads += 1
         let task = Task { await read() }
-        entries[cacheKey] = task
+        entries[cacheKey] = (task, now)
         return await task.value
     }
 }

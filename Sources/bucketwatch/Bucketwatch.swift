@@ -9,7 +9,7 @@ struct Bucketwatch: AsyncParsableCommand {
         commandName: "bucketwatch",
         abstract: "Checks W&B bring-your-own-bucket stores against the wandb-byob baseline.",
         version: BuildInfo.version,
-        subcommands: [Check.self, Validate.self]
+        subcommands: [Check.self, Validate.self, Run.self]
     )
 }
 

@@ -301,6 +301,19 @@ private let checkIDList =
         }
     }
 
+    @Test func loadRefusesHugeFiles() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bucketwatch-config-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(repeating: UInt8(ascii: "#"), count: ConfigLoader.maximumFileSize + 1).write(to: url)
+        do {
+            _ = try ConfigLoader.load(path: url.path)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.line == nil)
+            #expect(error.description == "\(url.path): cannot read the configuration file: it is larger than 1 MiB, which is not a bucketwatch configuration")
+        }
+    }
+
     // MARK: - Scalars: booleans, strings, numbers
 
     private static func store(_ extra: String) -> String {
@@ -485,6 +498,9 @@ private let checkIDList =
         // Inside baseline.
         #expect(parseError(Self.store("    baseline:\n      skip: [cors]\n      skip: [iam]\n"))
             == "inline.yaml:7: key 'stores[0].baseline.skip': duplicate key; first defined at line 6. Remove one of them")
+        // An escaped spelling of the first occurrence: the key is still named, at its first line.
+        #expect(parseError("stores:\n  - name: a\n    provider: aws\n    \"bucke\\x74\": b\n    bucket: c\n")
+            == "inline.yaml:4: key 'bucket': duplicate key: defined here and again later in the same mapping. Remove one of them")
         // A custom tag makes Yams see two different keys; the loader still refuses.
         #expect(parseError(Self.store("    !x region: a\n    region: b\n"))
             == "inline.yaml:6: key 'stores[0].region': duplicate key; first defined at line 5. Remove one of them")

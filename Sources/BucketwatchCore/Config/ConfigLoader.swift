@@ -82,7 +82,7 @@ public enum ConfigLoader {
             throw unreadable("reading failed")
         }
         guard data.count <= maximumFileSize else {
-            throw unreadable("it is larger than \(maximumFileSize / 1024) KiB, which is not a bucketwatch configuration")
+            throw unreadable("it is larger than \(maximumFileSize >> 20) MiB, which is not a bucketwatch configuration")
         }
         return data
     }
@@ -113,10 +113,10 @@ public enum ConfigLoader {
                     problem: "the file holds more than one YAML document; keep a single document (remove this '---' and what follows, or merge it into the first)")
             }
             // libyaml's problem and context texts are fixed phrases: they never contain the input.
-            let where_ = context.map { " (\($0.text) starting at line \($0.mark.line))" } ?? ""
+            let contextNote = context.map { " (\($0.text) starting at line \($0.mark.line))" } ?? ""
             return ConfigError(
                 file: file, line: mark.line, key: "",
-                problem: "invalid YAML: \(problem)\(where_). Check the indentation, colons and quotes here")
+                problem: "invalid YAML: \(problem)\(contextNote). Check the indentation, colons and quotes here")
         case .reader(let problem, let offset, _, _):
             return ConfigError(
                 file: file, line: offset.map { lineNumber(atCharacterOffset: $0, in: text) } ?? 1, key: "",
@@ -657,7 +657,7 @@ private enum DuplicateKeyLocator {
         let name = duplicates.first ?? ""
         let fallback = ConfigError(
             file: file, line: mark.line, key: KeyName.display(name),
-            problem: "duplicate key in one mapping; remove one of them")
+            problem: "duplicate key: defined here and again later in the same mapping. Remove one of them")
         guard let located = locate(name: name, mark: mark, text: text) else { return fallback }
         return ConfigError(
             file: file, line: located.line, key: located.path,
