@@ -9,7 +9,7 @@ public enum ConfigValidation {
             do {
                 _ = try S3Baseline.resolve(for: store)
             } catch {
-                throw ConfigError(file: path, line: nil, key: "stores[\(index)]", problem: error.description)
+                throw ConfigError(file: path, line: store.sourceLine, key: "stores[\(index)]", problem: error.description)
             }
         }
         return config

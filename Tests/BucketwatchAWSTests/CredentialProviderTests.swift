@@ -264,7 +264,7 @@ struct StaticCredentialSourceTests {
         let error = try #require(await credentialError(resolver.provider(profile: nil, credentialsFile: "absent", region: "us-east-1")))
         #expect(error.description.contains("absent"))
         let profileError = try #require(await credentialError(resolver.provider(profile: "nosuch", credentialsFile: nil, region: "us-east-1")))
-        #expect(profileError.description.contains("cannot be read") || profileError.description.contains("'nosuch'"))
+        #expect(profileError.description.contains("\(directory.path)/.aws/credentials cannot be read"))
         expectNoSecrets(error.description + profileError.description)
         #expect(recorder.requests.isEmpty)
     }
@@ -332,6 +332,28 @@ struct StaticCredentialSourceTests {
                 _ = try ContainerCredentialProvider.fromEnvironment(
                     ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1.attacker.example/creds"], http: RecordingHTTPClient())
             }
+        }
+    }
+
+    @Test("a container token with CR/LF is refused, not sent as extra header lines")
+    func containerTokenWithNewline() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tokenFile = directory.appendingPathComponent("token")
+        try writeFile("container-auth-token\r\nX-Injected: yes\n", to: tokenFile)
+        let recorder = RecordingHTTPClient()
+        let provider = try #require(try ContainerCredentialProvider.fromEnvironment([
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:5056/container/creds", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile.path,
+        ], http: recorder))
+
+        let error = await credentialError(provider)
+
+        #expect(error != nil)
+        // botocore refuses such a token ("Auth token value is not a legal header value"); here it is
+        // sent, and CurlHTTPClient passes the CR/LF on to the wire (see CurlHTTPClientTests.headerInjection).
+        withKnownIssue("ContainerCredentialProvider sends a token containing CR/LF as the Authorization header") {
+            let sent = recorder.requests.flatMap(\.headers).filter { $0.value.contains("\r") || $0.value.contains("\n") }.map(\.name)
+            #expect(sent.isEmpty, "header values with CR/LF were sent")
         }
     }
 
@@ -740,9 +762,12 @@ struct WebIdentityMotoTests {
             try await MotoPeer.withAuthOff(endpoint: endpoint) { try await provider.credentials() }
         }.value
 
+        // Checked through Booleans so that a failure never prints the session's secret or token.
+        let hasToken = credentials.sessionToken.map { !$0.isEmpty } ?? false
+        let hasSecret = !credentials.secretAccessKey.isEmpty
         #expect(credentials.accessKeyID.hasPrefix("ASIA"))
-        #expect(credentials.sessionToken?.isEmpty == false)
-        #expect(credentials.secretAccessKey.isEmpty == false)
+        #expect(hasToken)
+        #expect(hasSecret)
         #expect((credentials.expiration?.timeIntervalSinceNow ?? 0) > 300)
         // The cache serves the next call without another STS request (auth is on again: a
         // second unsigned STS call would fail).

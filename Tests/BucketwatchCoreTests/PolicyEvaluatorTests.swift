@@ -493,53 +493,49 @@ enum PolicyFixtures {
         #expect(evaluator.publicGrants() == expected)
     }
 
-    // MARK: Known gaps (see the report of the test session that wrote them)
+    // MARK: Regressions: gaps found by review, now fixed
 
-    /// BUG (Sources/BucketwatchCore/Evaluation/PolicyEvaluator.swift, `resourceMatches`): a Deny is
+    /// FIXED (was a bug in Sources/BucketwatchCore/Evaluation/PolicyEvaluator.swift, `resourceMatches`): a Deny is
     /// matched against the required resource `arn:aws:s3:::b/*` only when the Deny's pattern covers
     /// it entirely, so a Deny on part of the objects (a prefix) is not seen. Actions are handled the
     /// other way (`overlaps`: "a Deny of any part of it takes it away"); resources should be too.
     /// The vendor then cannot write under `team/`, yet bucket-policy says compliant.
-    @Test func denyOnAPrefixOfTheObjectsTakesObjectActionsAway() {
+    @Test("regression: a Deny on part of bucket/* is not seen")
+    func denyOnAPrefixOfTheObjectsTakesObjectActionsAway() {
         let evaluator = PolicyEvaluator(PolicyFixtures.document(PolicyFixtures.json(
             Self.allow(#""s3:*""#), Self.deny(#""s3:PutObject""#, resources: #""arn:aws:s3:::b/team/*""#, sid: "NoTeamWrites"))))
-        withKnownIssue("a Deny on a prefix of bucket/* is not matched against bucket/*") {
-            #expect(evaluator.evaluate(principal: Self.vendor, action: "s3:PutObject", resource: Self.objectsARN).verdict
-                == .denied("Sid NoTeamWrites"))
-        }
+        #expect(evaluator.evaluate(principal: Self.vendor, action: "s3:PutObject", resource: Self.objectsARN).verdict
+            == .denied("Sid NoTeamWrites"))
     }
 
-    /// BUG (same function): an Allow with NotResource excluding a prefix of the objects is taken as
+    /// FIXED (same function): an Allow with NotResource excluding a prefix of the objects is taken as
     /// covering all of `bucket/*`, while an Allow with NotAction excluding part of a wildcard action
     /// is not (see "NotAction allow excluding part of the wildcard").
-    @Test func allowNotResourceExcludingAPrefixDoesNotCoverAllObjects() {
+    @Test("regression: Allow NotResource excluding a prefix counts as a grant on bucket/*")
+    func allowNotResourceExcludingAPrefixDoesNotCoverAllObjects() {
         let evaluator = PolicyEvaluator(PolicyFixtures.document(PolicyFixtures.json(
             Self.allow(#""s3:PutObject""#, resources: #""arn:aws:s3:::b/private/*""#, resourceKey: "NotResource"))))
-        withKnownIssue("NotResource excluding a prefix of bucket/* still counts as a grant on bucket/*") {
-            #expect(evaluator.evaluate(principal: Self.vendor, action: "s3:PutObject", resource: Self.objectsARN).verdict == .notGranted)
-        }
+        #expect(evaluator.evaluate(principal: Self.vendor, action: "s3:PutObject", resource: Self.objectsARN).verdict == .notGranted)
     }
 
-    /// BUG (Glob.swift used as "does pattern cover this wildcard action"): `?` in a granted pattern
+    /// FIXED (was: Glob.swift used as "does pattern cover this wildcard action"): `?` in a granted pattern
     /// matches a literal `*` in the required action, so a grant of `s3:GetObject?` (one more character)
     /// counts as covering `s3:GetObject*` (any suffix, e.g. `s3:GetObjectVersion`).
-    @Test func questionMarkGrantDoesNotCoverAStarAction() {
+    @Test("regression: ? in a grant covers a required * action")
+    func questionMarkGrantDoesNotCoverAStarAction() {
         let evaluator = PolicyEvaluator(PolicyFixtures.document(PolicyFixtures.json(Self.allow(#""s3:GetObject?""#))))
-        withKnownIssue("? in a grant matches the literal * of a required wildcard action") {
-            #expect(evaluator.evaluate(principal: Self.vendor, action: "s3:GetObject*", resource: Self.objectsARN).verdict == .notGranted)
-        }
+        #expect(evaluator.evaluate(principal: Self.vendor, action: "s3:GetObject*", resource: Self.objectsARN).verdict == .notGranted)
     }
 
-    /// BUG (`publicGrants`): an unconditional Allow with `NotPrincipal` grants everyone except the
+    /// FIXED (was: `publicGrants`): an unconditional Allow with `NotPrincipal` grants everyone except the
     /// named principals, which is public; only `Principal: "*"` is reported.
-    @Test func allowWithNotPrincipalIsAPublicGrant() {
+    @Test("regression: Allow + NotPrincipal is not reported as public")
+    func allowWithNotPrincipalIsAPublicGrant() {
         let evaluator = PolicyEvaluator(PolicyFixtures.document(PolicyFixtures.json(
             Self.allow(principal: #"{"AWS":"arn:aws:iam::111122223333:root"}"#, #""s3:GetObject""#, sid: "AllButOwner", principalKey: "NotPrincipal"))))
         // The evaluator itself knows the vendor (anyone but the owner) is allowed...
         #expect(evaluator.evaluate(principal: Self.vendor, action: "s3:GetObject", resource: Self.objectsARN).verdict == .allowed)
         // ...but publicGrants does not report the statement.
-        withKnownIssue("Allow + NotPrincipal is not reported as a public grant") {
-            #expect(evaluator.publicGrants() == ["Sid AllButOwner"])
-        }
+        #expect(evaluator.publicGrants() == ["Sid AllButOwner"])
     }
 }

@@ -499,15 +499,14 @@ private enum S3Fixtures {
     /// BUG? With `allow_sse_s3: true` and AES256 default encryption, the encryption check is
     /// compliant, yet kms-key is drift ("default encryption names no KMS key"): the store can only
     /// pass by also skipping kms-key. With SSE-S3 accepted there is no key to check.
-    @Test func acceptedSSES3LeavesNoKeyToCheck() {
+    @Test("regression: kms-key drifts when allow_sse_s3 accepts AES256")
+    func acceptedSSES3LeavesNoKeyToCheck() {
         let baseline = S3Fixtures.baseline(allowSSES3: true)
         var observed = S3Fixtures.compliant()
         observed.kmsKey = nil
         observed.encryption = .value([EncryptionRule(algorithm: "AES256")])
         #expect(S3Fixtures.result("encryption", observed, baseline: baseline)?.status == .compliant)
-        withKnownIssue("kms-key drifts when the baseline accepts SSE-S3 and the bucket uses it") {
-            #expect(S3Fixtures.result("kms-key", observed, baseline: baseline)?.status != .drift)
-        }
+        #expect(S3Fixtures.result("kms-key", observed, baseline: baseline)?.status == .notApplicable)
     }
 }
 
@@ -765,12 +764,11 @@ private enum S3Fixtures {
     /// BUG? The block was read and is partly off, a definite finding; the policy could not be read.
     /// public-access says `unknown` (exit 2), hiding the drift, where kms-key lets a definite finding
     /// win over an unreadable key policy (drift with a warning).
-    @Test func blockOffWinsOverAnUnreadablePolicy() {
+    @Test("regression: unreadable policy hides a block read as off")
+    func blockOffWinsOverAnUnreadablePolicy() {
         var block = S3Fixtures.blockOn
         block.restrictPublicBuckets = false
         let result = Self.result(policy: .unreadable("AccessDenied: no s3:GetBucketPolicy"), block: .value(block))
-        withKnownIssue("an unreadable bucket policy hides a public access block that was read as off") {
-            #expect(result?.status == .drift)
-        }
+        #expect(result?.status == .drift)
     }
 }

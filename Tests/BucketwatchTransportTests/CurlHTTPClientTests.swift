@@ -234,6 +234,28 @@ struct CurlHTTPClientTests {
         #expect(get.headers["content-length"] == nil)
     }
 
+    @Test("a header value with CR/LF cannot smuggle in another header")
+    func headerInjection() async throws {
+        let base = try await FaultServer.url()
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+
+        let result = await outcome(client, HTTPRequest(
+            url: base + "/echo", headers: [(name: "Authorization", value: "token\r\nX-Injected: yes")]))
+
+        // Known bug: CurlEasyHandle hands "name: value" to curl_slist_append unchecked, and libcurl
+        // sends embedded CR/LF as is. Either refusing (.invalidRequest) or stripping would do.
+        switch result {
+        case .success(let response):
+            let echo = try Echo(response)
+            withKnownIssue("CurlEasyHandle sends CR/LF inside header values: the server sees an extra X-Injected header") {
+                #expect(echo.headers["x-injected"] == nil, "CRLF in a header value was sent as a separate header")
+            }
+        case .failure:
+            #expect(result.kind == .invalidRequest, "\(result)")
+        }
+    }
+
     @Test("a handle reused after a POST goes back to GET")
     func methodDoesNotLeakAcrossReuse() async throws {
         let base = try await FaultServer.url()

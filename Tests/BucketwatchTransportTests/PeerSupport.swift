@@ -39,11 +39,6 @@ enum FaultServer {
         }
         return base
     }
-
-    /// Host and port of the fault server (for building URLs on the same host).
-    static var hostAndPort: String {
-        URLComponents(string: base).map { ($0.host ?? "127.0.0.1") + ($0.port.map { ":\($0)" } ?? "") } ?? "127.0.0.1:5056"
-    }
 }
 
 /// A loopback port with nothing listening: bound to get a free number from the kernel, then closed.

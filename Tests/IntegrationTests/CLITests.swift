@@ -126,6 +126,14 @@ struct CLITests {
         let run = try Self.run(["validate", "--config", path])
         #expect(run.status == 78)
         #expect(run.stderr.contains("deployment"), "\(run.stderr)")
+        #expect(run.stderr.contains("\(path):2: key 'stores[0]'"), "the store's line is named: \(run.stderr)")
+    }
+
+    @Test("the shipped sample config validates")
+    func sampleConfig() throws {
+        let run = try Self.run(["validate", "--config", Peers.repoRoot.appendingPathComponent("Config/bucketwatch.example.yaml").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("2 store(s): team-a, team-minio"))
     }
 
     @Test("validate accepts a good config (exit 0)")

@@ -6,7 +6,8 @@ Usage: seed_moto.py OUT_JSON [--probe]
 Against http://127.0.0.1:5055 (override: MOTO_ENDPOINT): turns auth off,
 resets all state, seeds IAM users/role, KMS keys and the bw-* buckets, reads
 every bucket back to prove moto kept what was sent, switches SigV4/IAM
-checking ON, checks it works, and writes OUT_JSON (see README.md).
+checking ON, writes OUT_JSON (see README.md) and checks auth works (the
+reader, the nopolicy reader, a wrong secret, and the admin user's s3:*).
 
 Secrets (generated test access keys) go only into OUT_JSON, never to stdout.
 Anything moto refuses or silently changes is printed as a WARN line and makes
@@ -236,6 +237,9 @@ def bucket_specs(keys):
     )
     add("bw-pab-missing", pab=None)
     add("bw.dotted.name")
+    # Reserved for the daemon end-to-end tests (Tests/e2e), which change and restore them.
+    add("bw-e2e-cors", cors=None)
+    add("bw-e2e-versioning", versioning=["Enabled", "Suspended"])
     return specs
 
 
@@ -356,6 +360,18 @@ def main():
         k = iam.create_access_key(UserName=user)["AccessKey"]
         creds[user] = {"access_key_id": k["AccessKeyId"], "secret_access_key": k["SecretAccessKey"]}
 
+    # Admin user (s3:* on *): the daemon end-to-end tests use it to fix and re-break buckets.
+    iam.create_user(UserName="bucketwatch-admin")
+    iam.put_user_policy(
+        UserName="bucketwatch-admin",
+        PolicyName="bucketwatch-admin-s3",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Sid": "S3Admin", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
+    )
+    k = iam.create_access_key(UserName="bucketwatch-admin")["AccessKey"]
+    creds["bucketwatch-admin"] = {"access_key_id": k["AccessKeyId"], "secret_access_key": k["SecretAccessKey"]}
+
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -410,6 +426,7 @@ def main():
         "account_id": ACCOUNT,
         "reader": creds["bucketwatch-reader"],
         "nopolicy_reader": creds["bucketwatch-nopolicy"],
+        "admin": creds["bucketwatch-admin"],
         "role_arn": role["Arn"],
         "kms": keys,
         "buckets": buckets,
@@ -431,6 +448,15 @@ def main():
             failures.append(f"reader GetBucketVersioning bw-compliant: status {st.get('Status')!r}")
     except ClientError as e:
         failures.append(f"reader GetBucketVersioning bw-compliant: {err_code(e)}")
+    a = creds["bucketwatch-admin"]
+    try:
+        admin_s3 = client("s3", a["access_key_id"], a["secret_access_key"])
+        admin_s3.put_bucket_versioning(Bucket="bw-e2e-versioning", VersioningConfiguration={"Status": "Suspended"})
+        st = admin_s3.get_bucket_versioning(Bucket="bw-e2e-versioning")
+        if st.get("Status") != "Suspended":
+            failures.append(f"admin GetBucketVersioning bw-e2e-versioning: status {st.get('Status')!r}")
+    except ClientError as e:
+        failures.append(f"admin PutBucketVersioning bw-e2e-versioning: {err_code(e)}")
     for label, akid, secret, op, want in (
         ("nopolicy GetBucketPolicy", n["access_key_id"], n["secret_access_key"], "get_bucket_policy", "AccessDenied"),
         ("wrong secret", r["access_key_id"], r["secret_access_key"] + "x", "get_bucket_versioning", "SignatureDoesNotMatch"),
@@ -451,8 +477,9 @@ def main():
         print("moto: seeded, but the auth checks failed", file=sys.stderr)
         return 1
     print(
-        f"moto: {len(buckets)} buckets, {len(keys)} KMS keys, 2 IAM users, 1 role seeded; auth ON; "
-        "reader GetBucketVersioning ok, nopolicy GetBucketPolicy AccessDenied, wrong secret SignatureDoesNotMatch"
+        f"moto: {len(buckets)} buckets, {len(keys)} KMS keys, 3 IAM users, 1 role seeded; auth ON; "
+        "reader GetBucketVersioning ok, admin PutBucketVersioning ok, nopolicy GetBucketPolicy AccessDenied, "
+        "wrong secret SignatureDoesNotMatch"
         + (f"; {len(WARNINGS)} WARN" if WARNINGS else "")
     )
     return 3 if WARNINGS else 0

@@ -63,6 +63,9 @@ public struct StoreConfig: Sendable, Equatable {
     /// Daemon: this store's own sweep interval (`interval`), overriding the global one.
     public var interval: Duration?
     public var baseline: BaselineSelection
+    /// Line of the store's entry in the config file, for errors found after parsing
+    /// (e.g. no vendor principal). Not part of equality: it says where, not what.
+    public var sourceLine: Int?
 
     public init(
         name: String, provider: Provider, bucket: String, region: String? = nil, endpoint: String? = nil,
@@ -86,6 +89,20 @@ public struct StoreConfig: Sendable, Equatable {
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
         self.interval = interval
         self.baseline = baseline
+    }
+
+    public static func == (lhs: StoreConfig, rhs: StoreConfig) -> Bool {
+        var left = lhs
+        left.sourceLine = rhs.sourceLine
+        return left.isEqual(to: rhs)
+    }
+
+    private func isEqual(to other: StoreConfig) -> Bool {
+        name == other.name && provider == other.provider && bucket == other.bucket && region == other.region
+            && endpoint == other.endpoint && pathStyle == other.pathStyle && deployment == other.deployment
+            && principal == other.principal && kmsKey == other.kmsKey && prefix == other.prefix && profile == other.profile
+            && credentialsFile == other.credentialsFile && caFile == other.caFile
+            && insecureSkipTLSVerify == other.insecureSkipTLSVerify && interval == other.interval && baseline == other.baseline
     }
 }
 

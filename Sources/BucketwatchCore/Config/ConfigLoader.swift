@@ -381,6 +381,7 @@ private struct Reader {
         store.name = name!
         store.provider = provider!
         store.bucket = bucket!
+        store.sourceLine = mapping.mark?.line ?? item.line
         return store
     }
 

@@ -36,17 +36,16 @@ public struct PolicyEvaluator: Sendable {
         for (index, statement) in document.statements.enumerated() {
             let label = statement.label(index: index)
             guard Self.appliesTo(principal: principal, statement) else { continue }
-            guard Self.resourceMatches(resource, statement) else { continue }
             switch statement.effect {
             case .deny:
-                guard Self.denyTouches(action: action, statement) else { continue }
+                guard Self.denyTouches(resource: resource, statement), Self.denyTouches(action: action, statement) else { continue }
                 if statement.hasCondition {
                     conditionalDenies.append(label)
                 } else {
                     return Outcome(verdict: .denied(label), conditionalDenies: conditionalDenies)
                 }
             case .allow:
-                guard Self.allowCovers(action: action, statement) else { continue }
+                guard Self.allowCovers(resource: resource, statement), Self.allowCovers(action: action, statement) else { continue }
                 if statement.hasCondition { conditionalAllows.append(label) } else { allowedUnconditionally = true }
             }
         }
@@ -55,11 +54,12 @@ public struct PolicyEvaluator: Sendable {
         return Outcome(verdict: verdict, conditionalDenies: conditionalDenies)
     }
 
-    /// Labels of Allow statements that grant anyone (`*`) without a Condition.
+    /// Labels of Allow statements that grant anyone without a Condition: principal `*`, or
+    /// `NotPrincipal` (everyone but the few it names).
     public func publicGrants() -> [String] {
         document.statements.enumerated().compactMap { index, statement in
-            statement.effect == .allow && !statement.hasCondition && statement.principal?.everyone == true
-                ? statement.label(index: index) : nil
+            let anyone = statement.principal?.everyone == true || (statement.principal == nil && statement.notPrincipal != nil)
+            return statement.effect == .allow && !statement.hasCondition && anyone ? statement.label(index: index) : nil
         }
     }
 
@@ -93,9 +93,24 @@ public struct PolicyEvaluator: Sendable {
         return false
     }
 
-    static func resourceMatches(_ resource: String, _ statement: PolicyStatement) -> Bool {
+    /// An Allow must cover all of the required resource (which may be a wildcard like
+    /// `bucket/*`): a pattern matching it literally, or a `NotResource` list none of whose
+    /// entries overlaps it.
+    static func allowCovers(resource: String, _ statement: PolicyStatement) -> Bool {
         if let patterns = statement.resources {
             return patterns.contains { iamGlobMatch($0, resource, caseInsensitive: false) }
+        }
+        if let excluded = statement.notResources {
+            return !excluded.contains { overlaps($0, resource, caseInsensitive: false) }
+        }
+        return false
+    }
+
+    /// A Deny takes something away as soon as it touches any part of the required resource:
+    /// a Deny on `bucket/team/*` removes writes under `team/` from a grant on `bucket/*`.
+    static func denyTouches(resource: String, _ statement: PolicyStatement) -> Bool {
+        if let patterns = statement.resources {
+            return patterns.contains { overlaps($0, resource, caseInsensitive: false) }
         }
         if let excluded = statement.notResources {
             return !excluded.contains { iamGlobMatch($0, resource, caseInsensitive: false) }
@@ -103,9 +118,9 @@ public struct PolicyEvaluator: Sendable {
         return false
     }
 
-    /// Two action patterns overlap when either matches the other taken literally.
-    static func overlaps(_ a: String, _ b: String) -> Bool {
-        iamGlobMatch(a, b, caseInsensitive: true) || iamGlobMatch(b, a, caseInsensitive: true)
+    /// Two patterns overlap when either matches the other taken literally.
+    static func overlaps(_ a: String, _ b: String, caseInsensitive: Bool = true) -> Bool {
+        iamGlobMatch(a, b, caseInsensitive: caseInsensitive) || iamGlobMatch(b, a, caseInsensitive: caseInsensitive)
     }
 
     static func allowCovers(action: String, _ statement: PolicyStatement) -> Bool {

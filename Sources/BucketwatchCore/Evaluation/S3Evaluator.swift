@@ -105,6 +105,11 @@ public enum S3Evaluator {
             if let settled = settled(id, observed.encryption, expected: expected, what: "the default encryption, so the KMS key is unknown") {
                 return settled
             }
+            if case .value(let rules) = observed.encryption, let rule = rules.first, rule.algorithm == "AES256",
+               baseline.allowSSES3, baseline.kmsKey == nil {
+                return CheckResult(id: id, status: .notApplicable,
+                                   message: "default encryption is SSE-S3, which this store's baseline accepts: no KMS key to check")
+            }
             if case .value(let rules) = observed.encryption, let rule = rules.first, rule.algorithm.hasPrefix("aws:kms"), rule.kmsKeyID == nil {
                 return CheckResult(id: id, status: .drift, expected: expected, actual: "AWS-managed key aws/s3",
                                    message: "the AWS-managed key aws/s3 cannot grant the vendor principal access; use a customer-managed key")
@@ -270,6 +275,11 @@ public enum S3Evaluator {
             }
         }
         if case .unreadable(let reason) = policy {
+            // A block read as off is a definite finding, whatever the policy says.
+            if case .value(let settings) = block, !settings.allOn {
+                return CheckResult(id: id, status: .drift, expected: expected, actual: "off: \(settings.offSettings.joined(separator: ", "))",
+                                   message: "the public access block is partly off: \(settings.offSettings.joined(separator: ", ")) (bucket policy not read: \(reason))")
+            }
             return CheckResult(id: id, status: .unknown, expected: expected, message: "could not read the bucket policy: \(reason)")
         }
         switch block {
