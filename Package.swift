@@ -6,6 +6,7 @@ import PackageDescription
 //   BucketwatchCore        pure: config model and loader, baselines, evaluation, reports. No I/O.
 //   BucketwatchTransport   HTTP over libcurl: timeouts, size caps, connection reuse, retries.
 //   BucketwatchAWS         SigV4, AWS credentials, S3 and KMS readers.
+//   BucketwatchGCP         Google auth (service-account JWT, metadata server), GCS JSON API reader.
 //   BucketwatchApp         wiring: stores -> readers -> evaluation -> output; the daemon (scheduler,
 //                          journald, /metrics on SwiftNIO, systemd notify).
 //   bucketwatch            the command line (ArgumentParser).
@@ -51,9 +52,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "BucketwatchGCP",
+            dependencies: [
+                "BucketwatchCore", "BucketwatchTransport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "BucketwatchApp",
             dependencies: [
-                "BucketwatchCore", "BucketwatchTransport", "BucketwatchAWS", "CSystemd",
+                "BucketwatchCore", "BucketwatchTransport", "BucketwatchAWS", "BucketwatchGCP", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -69,10 +78,11 @@ let package = Package(
         ),
         .testTarget(name: "BucketwatchCoreTests", dependencies: ["BucketwatchCore"], exclude: ["Fixtures"]),
         .testTarget(name: "BucketwatchAWSTests", dependencies: ["BucketwatchAWS"]),
+        .testTarget(name: "BucketwatchGCPTests", dependencies: ["BucketwatchGCP"]),
         .testTarget(name: "BucketwatchTransportTests", dependencies: ["BucketwatchTransport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["BucketwatchApp", "BucketwatchAWS", "BucketwatchCore", "bucketwatch"]
+            dependencies: ["BucketwatchApp", "BucketwatchAWS", "BucketwatchGCP", "BucketwatchCore", "bucketwatch"]
         ),
     ],
     swiftLanguageModes: [.v6]

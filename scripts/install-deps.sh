@@ -5,7 +5,7 @@
 #   python: moto's server (S3/KMS/IAM/STS peer), boto3 (seeding), SeaweedFS (second S3 peer)
 set -euo pipefail
 
-APT_PACKAGES="pkg-config libcurl4-openssl-dev libsystemd-dev curl prometheus"
+APT_PACKAGES="pkg-config libcurl4-openssl-dev libsystemd-dev curl prometheus wrk"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -18,6 +18,11 @@ PEERS="$ROOT/.peers"
 HELPERS="$SCRIPT_DIR/peers"
 
 MOTO_PORT=5055
+# A second moto, only for the STS web-identity test: that test must switch moto's
+# auth off around the (unsigned) AssumeRoleWithWebIdentity call, which would let
+# other tests' wrong-secret requests pass on the shared instance.
+MOTO_STS_PORT=5057
+GCS_PORT=9023
 FAULT_PORT=5056
 WEED_S3_PORT=8333
 # Other ports weed mini binds (master, filer, volume and their gRPC ports).
@@ -25,7 +30,7 @@ WEED_OTHER_PORTS="9333 19333 8888 18888 9340 19340 18333"
 READY_TIMEOUT=${PEERS_READY_TIMEOUT:-60}   # seconds, per peer
 STOP_TIMEOUT=${PEERS_STOP_TIMEOUT:-20}     # seconds, per peer (weed needs ~5)
 
-NAMES="fault seaweed moto"
+NAMES="fault seaweed moto motosts gcs"
 
 say() { printf 'peers: %s\n' "$*"; }
 die() { printf 'peers: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -59,7 +64,8 @@ check_deps() {
 
 marker_of() {
   case $1 in
-    moto) echo "moto.server" ;;
+    moto|motosts) echo "moto.server" ;;
+    gcs) echo "gcp-storage-emulator" ;;
     seaweed) echo "weed mini" ;;
     fault) echo "fault_server.py" ;;
   esac
@@ -68,6 +74,8 @@ marker_of() {
 port_of() {
   case $1 in
     moto) echo "$MOTO_PORT" ;;
+    motosts) echo "$MOTO_STS_PORT" ;;
+    gcs) echo "$GCS_PORT" ;;
     seaweed) echo "$WEED_S3_PORT" ;;
     fault) echo "$FAULT_PORT" ;;
   esac
@@ -169,6 +177,8 @@ ready_check() {
   local code
   case $1 in
     moto) curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$MOTO_PORT/moto-api/" ;;
+    motosts) curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$MOTO_STS_PORT/moto-api/" ;;
+    gcs) curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$GCS_PORT/storage/v1/b?project=test" ;;
     fault) curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$FAULT_PORT/ok" ;;
     seaweed)
       # Unsigned GET / answers 403 AccessDenied once the S3 gateway is up.
@@ -207,7 +217,7 @@ cmd_start() {
   stop_all
 
   local p
-  for p in $MOTO_PORT $FAULT_PORT $WEED_S3_PORT $WEED_OTHER_PORTS; do
+  for p in $MOTO_PORT $MOTO_STS_PORT $GCS_PORT $FAULT_PORT $WEED_S3_PORT $WEED_OTHER_PORTS; do
     if port_open "$p"; then
       die "127.0.0.1:$p is in use by a process that .peers/*.pid does not know; stop it first"
     fi
@@ -218,10 +228,12 @@ cmd_start() {
 {"identities":[{"name":"bw","credentials":[{"accessKey":"AKIAWEEDTESTKEY00001","secretKey":"weedsecret/abc123"}],"actions":["Admin","Read","List","Tagging","Write"]}]}
 EOF
   )
-  rm -rf "$PEERS/weed-data" "$PEERS/moto.json" "$PEERS/seaweed.json"
+  rm -rf "$PEERS/weed-data" "$PEERS/moto.json" "$PEERS/moto-sts.json" "$PEERS/seaweed.json" "$PEERS/gcs.json"
   mkdir -p "$PEERS/weed-data"
 
   launch moto "$PY" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT"
+  launch motosts "$PY" -m moto.server -H 127.0.0.1 -p "$MOTO_STS_PORT"
+  launch gcs "$PY" -m gcp_storage_emulator start -H 127.0.0.1 --port "$GCS_PORT" --in-memory
   launch seaweed "$WEED" mini -dir="$PEERS/weed-data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -s3.port="$WEED_S3_PORT" -s3.config="$PEERS/s3.json" -admin.ui=false -webdav=false \
     -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false
@@ -229,9 +241,17 @@ EOF
 
   wait_ready fault
   wait_ready moto
+  wait_ready motosts
+  wait_ready gcs
   wait_ready seaweed
 
   run_seed seed_moto "$HELPERS/seed_moto.py" "$PEERS/moto.json"
+  export MOTO_ENDPOINT="http://127.0.0.1:$MOTO_STS_PORT"
+  run_seed seed_moto_sts "$HELPERS/seed_moto.py" "$PEERS/moto-sts.json"
+  unset MOTO_ENDPOINT
+  if [ -f "$HELPERS/seed_gcs.py" ]; then
+    run_seed seed_gcs "$HELPERS/seed_gcs.py" "$PEERS/gcs.json" "http://127.0.0.1:$GCS_PORT"
+  fi
   run_seed seed_seaweed "$HELPERS/seed_seaweed.py" "$PEERS/seaweed.json" "$PEERS/s3.json"
 
   say "up: moto 127.0.0.1:$MOTO_PORT (pid $(pid_of moto)), seaweed S3 127.0.0.1:$WEED_S3_PORT (pid $(pid_of seaweed)), fault 127.0.0.1:$FAULT_PORT (pid $(pid_of fault))"
@@ -245,9 +265,9 @@ cmd_stop() {
   fi
   stop_all
   # Their endpoints are gone: tests must not find stale configs.
-  rm -f "$PEERS/moto.json" "$PEERS/seaweed.json"
+  rm -f "$PEERS/moto.json" "$PEERS/moto-sts.json" "$PEERS/seaweed.json" "$PEERS/gcs.json"
   local p busy=""
-  for p in $MOTO_PORT $FAULT_PORT $WEED_S3_PORT; do
+  for p in $MOTO_PORT $MOTO_STS_PORT $GCS_PORT $FAULT_PORT $WEED_S3_PORT; do
     port_open "$p" && busy="$busy $p"
   done
   [ -z "$busy" ] || die "still listening on 127.0.0.1:${busy# } (not started by this script?)"
@@ -256,7 +276,7 @@ cmd_stop() {
 
 cmd_status() {
   local n pid rc=0
-  for n in moto seaweed fault; do
+  for n in $NAMES; do
     if pid=$(pid_of "$n") && ours "$n" "$pid"; then
       if ready_check "$n"; then
         say "$n: running, pid $pid, 127.0.0.1:$(port_of "$n") answers"

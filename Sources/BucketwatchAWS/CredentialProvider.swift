@@ -38,7 +38,9 @@ public actor RefreshingCredentialProvider: AWSCredentialProvider {
             task = Task { try await source.credentials() }
             refreshing = task
         }
-        defer { refreshing = nil }
+        // Only the refresh this caller waited for is cleared: a newer one started meanwhile
+        // by another caller must stay visible, or refreshes would pile up.
+        defer { if refreshing == task { refreshing = nil } }
         do {
             let fresh = try await task.value
             cached = fresh

@@ -68,7 +68,7 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
                 throw CredentialError("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL")
             }
             let bareHost = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            if components.scheme == "http", !allowedPlainHTTPHosts.contains(bareHost), !bareHost.hasPrefix("127.") {
+            if components.scheme == "http", !allowedPlainHTTPHosts.contains(bareHost), !isIPv4Loopback(bareHost) {
                 throw CredentialError("AWS_CONTAINER_CREDENTIALS_FULL_URI uses plain http to a host that is not loopback or the container agent")
             }
             url = full
@@ -80,6 +80,12 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
             authorizationToken: environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"], http: http)
     }
 
+    /// `127.x.y.z` written as an address, not a host name that merely starts with `127.`.
+    static func isIPv4Loopback(_ host: String) -> Bool {
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
     public func credentials() async throws(CredentialError) -> AWSCredentials {
         var headers: [(name: String, value: String)] = []
         if let file = authorizationTokenFile {
@@ -89,6 +95,9 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
             headers.append((name: "Authorization", value: token.trimmingCharacters(in: .whitespacesAndNewlines)))
         } else if let token = authorizationToken {
             headers.append((name: "Authorization", value: token))
+        }
+        if let value = headers.first?.value, value.contains(where: { $0 == "\r" || $0 == "\n" }) {
+            throw CredentialError("the container authorization token is not a legal header value (it contains a line break)")
         }
         let response: HTTPResponse
         do {

@@ -1,3 +1,4 @@
+import BucketwatchTransport
 import Foundation
 
 /// The AWS shared credentials and config files (`~/.aws/credentials`, `~/.aws/config`).
@@ -50,24 +51,11 @@ public struct SharedFileCredentialProvider: AWSCredentialProvider {
     public static func resolvePaths(storeFile: String?, environment: [String: String]) -> (credentials: String, config: String?) {
         let home = environment["HOME"] ?? NSHomeDirectory()
         if let storeFile {
-            return (resolveStoreFile(storeFile, environment: environment), nil)
+            return (CredentialFiles.resolve(storeFile, environment: environment), nil)
         }
         let credentials = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials"
         let config = environment["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config"
         return (credentials, config)
-    }
-
-    static func resolveStoreFile(_ path: String, environment: [String: String]) -> String {
-        var expanded = path
-        if let directory = environment["CREDENTIALS_DIRECTORY"] {
-            expanded = expanded.replacingOccurrences(of: "${CREDENTIALS_DIRECTORY}", with: directory)
-                .replacingOccurrences(of: "$CREDENTIALS_DIRECTORY", with: directory)
-            if !expanded.hasPrefix("/") {
-                let candidate = "\(directory)/\(expanded)"
-                if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            }
-        }
-        return expanded
     }
 
     public func credentials() async throws(CredentialError) -> AWSCredentials {

@@ -1,5 +1,6 @@
 import BucketwatchAWS
 import BucketwatchCore
+import BucketwatchGCP
 import BucketwatchTransport
 import Foundation
 
@@ -9,6 +10,7 @@ public struct CheckRunner: Sendable {
     public var environment: [String: String]
     public var http: any HTTPClient
     public var credentials: AWSCredentialResolver
+    public var googleTokens: GoogleTokenResolver
     /// How many stores are read at once.
     public var maxConcurrentStores: Int
     public var retry: RetryPolicy
@@ -19,6 +21,7 @@ public struct CheckRunner: Sendable {
         self.environment = environment
         self.http = http
         self.credentials = AWSCredentialResolver(environment: environment, http: http)
+        self.googleTokens = GoogleTokenResolver(environment: environment, http: http)
         self.maxConcurrentStores = max(1, maxConcurrentStores)
         self.retry = retry
         self.limits = limits
@@ -48,7 +51,9 @@ public struct CheckRunner: Sendable {
         switch store.provider {
         case .aws, .s3:
             return await checkS3(store, kmsCache: kmsCache)
-        case .gcp, .azure:
+        case .gcp:
+            return await checkGCS(store)
+        case .azure:
             return StoreReport(name: store.name, provider: store.provider, bucket: store.bucket, prefix: store.prefix, checks: [
                 CheckResult(id: "provider", status: .unknown,
                             message: "provider '\(store.provider.rawValue)' is not supported by this version of bucketwatch yet; nothing was read")
@@ -88,6 +93,21 @@ public struct CheckRunner: Sendable {
             observed.kmsKey = await kmsCache.state(key: key, identity: identity) { await reader.read(key: key) }
         }
         return report(S3Evaluator.evaluate(bucket: store.bucket, baseline: baseline, observed: observed))
+    }
+
+    func checkGCS(_ store: StoreConfig) async -> StoreReport {
+        func report(_ checks: [CheckResult]) -> StoreReport {
+            StoreReport(name: store.name, provider: store.provider, bucket: store.bucket, prefix: store.prefix, checks: checks)
+        }
+        let baseline: GCSBaseline
+        do { baseline = try GCSBaseline.resolve(for: store) } catch {
+            return report(GCSBaseline.checkIDs.map { CheckResult(id: $0, status: .unknown, message: error.description) })
+        }
+        let reader = GCSReader(
+            baseURL: GCSReader.baseURL(storeEndpoint: store.endpoint, environment: environment), bucket: store.bucket,
+            tokens: googleTokens.provider(credentialsFile: store.credentialsFile), http: http, retry: retry, limits: limits,
+            tls: TLSOptions(caFile: store.caFile, verify: !store.insecureSkipTLSVerify))
+        return report(GCSEvaluator.evaluate(baseline: baseline, observed: await reader.read()))
     }
 
     /// The configured key if any (the one that must be used), else the key default encryption names.

@@ -92,6 +92,10 @@ final class CurlEasyHandle {
             return .failure(.invalidRequest("only http and https URLs are allowed"))
         }
         for header in request.headers {
+            // A line break would let a value smuggle in further headers.
+            if (header.name + header.value).contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                return .failure(.invalidRequest("header '\(header.name)' contains a line break"))
+            }
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
         }
         // curl adds "Expect: 100-continue" to larger bodies; the providers don't need it.

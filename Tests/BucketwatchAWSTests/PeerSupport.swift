@@ -68,7 +68,9 @@ enum FaultPeer {
     }
 }
 
-/// moto, as `.peers/moto.json` describes it (written by `scripts/peers.sh start`).
+/// The second moto instance reserved for the STS web-identity test, as `.peers/moto-sts.json`
+/// describes it (written by `scripts/peers.sh start`). Switching its auth off cannot let other
+/// tests' requests through, because no other test talks to it.
 enum MotoPeer {
     struct Info: Decodable {
         struct Key: Decodable {
@@ -85,7 +87,7 @@ enum MotoPeer {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static func info() throws -> Info {
-        let url = repoRoot.appendingPathComponent(".peers/moto.json")
+        let url = repoRoot.appendingPathComponent(".peers/moto-sts.json")
         guard let data = try? Data(contentsOf: url) else {
             throw FaultPeer.NotRunning(detail: "\(url.path) is missing")
         }

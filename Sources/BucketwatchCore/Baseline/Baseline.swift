@@ -49,6 +49,7 @@ public enum VendorPrincipals {
 public enum BaselineError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownProfile(store: String, profile: String)
     case noPrincipal(store: String)
+    case noServiceAccount(store: String)
 
     public var description: String {
         switch self {
@@ -56,6 +57,8 @@ public enum BaselineError: Error, Sendable, Equatable, CustomStringConvertible {
             "store '\(store)': unknown baseline profile '\(profile)'; the built-in profile is 'wandb-byob'"
         case .noPrincipal(let store):
             "store '\(store)': no vendor principal: set 'deployment' (saas or dedicated) or 'principal'"
+        case .noServiceAccount(let store):
+            "store '\(store)': no vendor service account: set 'deployment' (saas or dedicated) or 'service_account'"
         }
     }
 }

@@ -60,6 +60,9 @@ public struct StoreConfig: Sendable, Equatable {
     public var caFile: String?
     /// Turns TLS verification off for this store only (`insecure_skip_tls_verify`). Never default.
     public var insecureSkipTLSVerify: Bool
+    /// GCS: the vendor service account that must hold `roles/storage.admin`
+    /// (`service_account`); overrides `deployment`.
+    public var serviceAccount: String?
     /// Daemon: this store's own sweep interval (`interval`), overriding the global one.
     public var interval: Duration?
     public var baseline: BaselineSelection
@@ -103,6 +106,7 @@ public struct StoreConfig: Sendable, Equatable {
             && principal == other.principal && kmsKey == other.kmsKey && prefix == other.prefix && profile == other.profile
             && credentialsFile == other.credentialsFile && caFile == other.caFile
             && insecureSkipTLSVerify == other.insecureSkipTLSVerify && interval == other.interval && baseline == other.baseline
+            && serviceAccount == other.serviceAccount
     }
 }
 
@@ -116,6 +120,7 @@ public struct StoreConfig: Sendable, Equatable {
 ///   skip: [public-access]          # these checks report not_applicable
 ///   cors_max_age_seconds: 3600
 ///   allow_sse_s3: false            # accept AES256 default encryption
+///   soft_delete_min_days: 7         # GCS: minimum soft delete retention
 /// ```
 public struct BaselineSelection: Sendable, Equatable {
     public var profile: String
@@ -123,11 +128,15 @@ public struct BaselineSelection: Sendable, Equatable {
     public var skip: Set<String>
     public var corsMaxAgeSeconds: Int?
     public var allowSSES3: Bool?
+    /// GCS: soft delete must keep objects at least this many days (default 7).
+    public var softDeleteMinimumDays: Int?
 
-    public init(profile: String = "wandb-byob", skip: Set<String> = [], corsMaxAgeSeconds: Int? = nil, allowSSES3: Bool? = nil) {
+    public init(profile: String = "wandb-byob", skip: Set<String> = [], corsMaxAgeSeconds: Int? = nil, allowSSES3: Bool? = nil,
+                softDeleteMinimumDays: Int? = nil) {
         self.profile = profile
         self.skip = skip
         self.corsMaxAgeSeconds = corsMaxAgeSeconds
         self.allowSSES3 = allowSSES3
+        self.softDeleteMinimumDays = softDeleteMinimumDays
     }
 }

@@ -13,10 +13,10 @@ public enum ConfigLoader {
     public static let storeKeys = [
         "name", "provider", "bucket", "region", "endpoint", "path_style", "deployment", "principal",
         "kms_key", "prefix", "profile", "credentials_file", "ca_file", "insecure_skip_tls_verify",
-        "interval", "baseline",
+        "interval", "service_account", "baseline",
     ]
     /// Keys of a store's `baseline:` when it is a mapping.
-    public static let baselineKeys = ["profile", "skip", "cors_max_age_seconds", "allow_sse_s3"]
+    public static let baselineKeys = ["profile", "skip", "cors_max_age_seconds", "allow_sse_s3", "soft_delete_min_days"]
     /// Check IDs `baseline.skip` may name.
     public static let knownCheckIDs = [
         "versioning", "encryption", "kms-key", "cors", "bucket-policy", "public-access",
@@ -367,6 +367,7 @@ private struct Reader {
             case "ca_file": store.caFile = try optionalString(field)
             case "insecure_skip_tls_verify": store.insecureSkipTLSVerify = try bool(field)
             case "interval": store.interval = try interval(field)
+            case "service_account": store.serviceAccount = try optionalString(field)
             default:  // "baseline"
                 store.baseline = try baseline(field)
             }
@@ -408,6 +409,10 @@ private struct Reader {
                 let seconds = try integer(field)
                 guard seconds >= 0 else { throw fail(field, "must be 0 or more (seconds)") }
                 selection.corsMaxAgeSeconds = seconds
+            case "soft_delete_min_days":
+                let days = try integer(field)
+                guard days >= 0 else { throw fail(field, "must be 0 or more (days)") }
+                selection.softDeleteMinimumDays = days
             default:  // "allow_sse_s3"
                 selection.allowSSES3 = try bool(field)
             }
