@@ -2,7 +2,8 @@
 # Demo of `bucketwatch check` without cloud credentials: starts a local S3 server
 # (moto, signature checking on), seeded with W&B buckets in compliant and drifted
 # shapes, and checks one compliant and one drifted bucket against the wandb-byob
-# baseline. Exit status is check's own: 1, because one bucket has drifted.
+# baseline; then runs the daemon for a few seconds and shows its /metrics.
+# Exit status is check's own: 1, because one bucket has drifted.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -55,4 +56,19 @@ AWS_ENDPOINT_URL_KMS=http://127.0.0.1:5055 "$ROOT/.build/debug/bucketwatch" chec
 status=$?
 set -e
 echo "(exit status $status: 0 compliant, 1 drift, 2 unknown)"
+
+echo
+echo "\$ bucketwatch run --config $DEMO/bucketwatch.yaml   # the daemon, for a few seconds"
+AWS_ENDPOINT_URL_KMS=http://127.0.0.1:5055 "$ROOT/.build/debug/bucketwatch" run \
+  --config "$DEMO/bucketwatch.yaml" --state-directory "$DEMO/state" &
+daemon=$!
+for _ in $(seq 1 50); do
+  if curl -sf http://127.0.0.1:9750/metrics 2>/dev/null | grep -q '^bucketwatch_store_up{store="team-drifted"'; then break; fi
+  sleep 0.2
+done
+echo
+echo "\$ curl -s http://127.0.0.1:9750/metrics | grep -E 'store_up|state=\"drift\"} 1'"
+curl -s http://127.0.0.1:9750/metrics | grep -E 'bucketwatch_store_up|state="drift"} 1' || true
+kill -TERM "$daemon"
+wait "$daemon" || true
 exit "$status"

@@ -8,4 +8,4 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-exec "${PYTHON:-python3}" -m pytest -q -p no:cacheprovider Tests/e2e "$@"
+exec "${PYTHON:-python3}" -m pytest -q --tb=short -p no:cacheprovider Tests/e2e "$@"

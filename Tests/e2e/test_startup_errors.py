@@ -3,13 +3,16 @@
 import socket
 import subprocess
 
-from bw_e2e import config_text, free_port, write_credentials
+from bw_e2e import config_text, free_port, leaks_secret, write_credentials
 
 
 def run_daemon(binary, config, workdir, timeout=20):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(workdir), "STATE_DIRECTORY": str(workdir / "state"), "LANG": "C.UTF-8"}
-    return subprocess.run([str(binary), "run", "--config", str(config)], env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    r = subprocess.run([str(binary), "run", "--config", str(config)], env=env, capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    leaked = leaks_secret(r.stdout + r.stderr)
+    assert not leaked, "a test secret appeared in the daemon's output"
+    return r
 
 
 def test_bad_config_exits_78_with_file_and_line(binary, moto, workdir):

@@ -77,7 +77,9 @@ public struct Daemon: Sendable {
         let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
         let scheduler = Scheduler(monitor: monitor, initialJitter: options.initialJitter)
         scheduler.schedule(config)
-        if let usec = options.environment["WATCHDOG_USEC"].flatMap(Int.init), usec > 0 {
+        // As sd_watchdog_enabled(): WATCHDOG_PID, when set, must name this process.
+        let watchdogForUs = options.environment["WATCHDOG_PID"].map { $0 == String(getpid()) } ?? true
+        if watchdogForUs, let usec = options.environment["WATCHDOG_USEC"].flatMap(Int.init), usec > 0 {
             scheduler.startWatchdog(every: .microseconds(usec / 2)) { notifier.watchdog() }
         }
         notifier.ready(status: await metrics.statusLine())

@@ -4,8 +4,11 @@ import Foundation
 /// The cache /metrics renders from. Sweeps write it; scrapes only read it, so a scrape
 /// never triggers a provider call and costs the same whatever the providers do.
 public actor MetricsState: ReportSink {
-    private var snapshot: MetricsSnapshot
-    private var storeOrder: [String] = []
+    private var snapshot: MetricsSnapshot {
+        didSet { rendered = nil }
+    }
+    /// The exposition text, rendered once per change rather than once per scrape.
+    private var rendered: String?
 
     public init(version: String) {
         snapshot = MetricsSnapshot(version: version)
@@ -13,7 +16,12 @@ public actor MetricsState: ReportSink {
 
     public func current() -> MetricsSnapshot { snapshot }
 
-    public func render() -> String { MetricsExposition.render(snapshot) }
+    public func render() -> String {
+        if let rendered { return rendered }
+        let text = MetricsExposition.render(snapshot)
+        rendered = text
+        return text
+    }
 
     /// Declares the configured stores: new ones appear (not yet swept), removed ones vanish.
     public func configure(stores: [StoreConfig]) {
