@@ -32,7 +32,7 @@ private let secret = "AKIA-SUPER-SECRET-VALUE"
 
 private let storeKeyList =
     "name, provider, bucket, region, endpoint, path_style, deployment, principal, kms_key, prefix, profile, "
-    + "credentials_file, ca_file, insecure_skip_tls_verify, interval, baseline"
+    + "credentials_file, ca_file, insecure_skip_tls_verify, interval, service_account, baseline"
 private let checkIDList =
     "versioning, encryption, kms-key, cors, bucket-policy, public-access, soft-delete, iam, blob-soft-delete, container-soft-delete"
 
@@ -83,7 +83,7 @@ private let checkIDList =
         ("bad-baseline-skip.yaml",
          "bad-baseline-skip.yaml:16: key 'stores[2].baseline.skip[1]': unknown check ID (did you mean 'public-access'?). Known checks: \(checkIDList)"),
         ("unknown-baseline-key.yaml",
-         "unknown-baseline-key.yaml:7: key 'stores[0].baseline.skips': unknown key 'skips' (did you mean 'skip'?). Allowed keys: profile, skip, cors_max_age_seconds, allow_sse_s3"),
+         "unknown-baseline-key.yaml:7: key 'stores[0].baseline.skips': unknown key 'skips' (did you mean 'skip'?). Allowed keys: profile, skip, cors_max_age_seconds, allow_sse_s3, soft_delete_min_days"),
         ("unknown-baseline-profile.yaml",
          "unknown-baseline-profile.yaml:5: key 'stores[0].baseline': unknown baseline profile; the only built-in profile is wandb-byob"),
         ("negative-cors-max-age.yaml",
@@ -462,7 +462,7 @@ private let checkIDList =
             .stores[0].baseline == BaselineSelection(corsMaxAgeSeconds: 0, allowSSES3: false))
 
         #expect(parseError(Self.store("    baseline: [wandb-byob]\n"))
-            == "inline.yaml:5: key 'stores[0].baseline': expected a profile name or a mapping with profile, skip, cors_max_age_seconds, allow_sse_s3, found a list")
+            == "inline.yaml:5: key 'stores[0].baseline': expected a profile name or a mapping with profile, skip, cors_max_age_seconds, allow_sse_s3, soft_delete_min_days, found a list")
         #expect(parseError(Self.store("    baseline:\n      profile: other\n"))
             == "inline.yaml:6: key 'stores[0].baseline.profile': unknown baseline profile; the only built-in profile is wandb-byob")
         #expect(parseError(Self.store("    baseline:\n      skip: cors\n"))
@@ -478,7 +478,7 @@ private let checkIDList =
         #expect(parseError(Self.store("    baseline:\n      allow_sse_s3: no\n"))
             == "inline.yaml:6: key 'stores[0].baseline.allow_sse_s3': expected true or false, found a string")
         #expect(parseError(Self.store("    baseline:\n      region: us-east-1\n"))
-            == "inline.yaml:6: key 'stores[0].baseline.region': unknown key 'region'. Allowed keys: profile, skip, cors_max_age_seconds, allow_sse_s3. 'region' is a store setting: put it next to 'baseline', not under it")
+            == "inline.yaml:6: key 'stores[0].baseline.region': unknown key 'region'. Allowed keys: profile, skip, cors_max_age_seconds, allow_sse_s3, soft_delete_min_days. 'region' is a store setting: put it next to 'baseline', not under it")
         #expect(parseError(Self.store("    skip: [cors]\n"))
             == "inline.yaml:5: key 'stores[0].skip': unknown key 'skip'. Allowed keys: \(storeKeyList). 'skip' goes under 'baseline'")
     }

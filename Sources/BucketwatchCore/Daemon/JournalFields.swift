@@ -26,14 +26,15 @@ public enum JournalFields {
     }
 
     /// `NAME=value` as the native journal protocol carries it. Values may hold newlines:
-    /// `sd_journal_sendv` frames each iovec itself, so no escaping is needed here, but
-    /// names must be `[A-Z0-9_]`, not start with `_`.
+    /// `sd_journal_sendv` frames each iovec itself, so no escaping is needed here.
     public static func encode(_ fields: [(name: String, value: String)]) -> [[UInt8]] {
         fields.map { Array("\($0.name)=".utf8) + Array($0.value.utf8) }
     }
 
+    /// journald's rule (`journal_field_valid`): `[A-Z0-9_]`, at most 64 characters, not
+    /// starting with `_` (trusted fields) or a digit.
     public static func isValidFieldName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first != "_", name.count <= 64 else { return false }
+        guard let first = name.unicodeScalars.first, first != "_", !("0"..."9").contains(first), name.count <= 64 else { return false }
         return name.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
     }
 }
