@@ -15,47 +15,21 @@ public protocol AWSCredentialProvider: Sendable {
 
 /// Caches another provider's credentials and refreshes them `refreshMargin` before they
 /// expire, with at most one refresh in flight however many stores ask at once.
-public actor RefreshingCredentialProvider: AWSCredentialProvider {
-    private let source: any AWSCredentialProvider
-    private let refreshMargin: Duration
-    private let now: @Sendable () -> Date
-    private var cached: AWSCredentials?
-    private var refreshing: Task<AWSCredentials, any Error>?
+public final class RefreshingCredentialProvider: AWSCredentialProvider {
+    private let cache: ExpiringValueCache<AWSCredentials>
 
     public init(_ source: any AWSCredentialProvider, refreshMargin: Duration = .seconds(300), now: @escaping @Sendable () -> Date = Date.init) {
-        self.source = source
-        self.refreshMargin = refreshMargin
-        self.now = now
+        cache = ExpiringValueCache(refreshMargin: refreshMargin, now: now, expiry: \.expiration) { try await source.credentials() }
     }
 
     public func credentials() async throws(CredentialError) -> AWSCredentials {
-        if let cached, !needsRefresh(cached) { return cached }
-        let task: Task<AWSCredentials, any Error>
-        if let refreshing {
-            task = refreshing
-        } else {
-            let source = self.source
-            task = Task { try await source.credentials() }
-            refreshing = task
-        }
-        // Only the refresh this caller waited for is cleared: a newer one started meanwhile
-        // by another caller must stay visible, or refreshes would pile up.
-        defer { if refreshing == task { refreshing = nil } }
         do {
-            let fresh = try await task.value
-            cached = fresh
-            return fresh
+            return try await cache.value()
         } catch let error as CredentialError {
             throw error
         } catch {
             throw CredentialError("\(error)")
         }
-    }
-
-    private func needsRefresh(_ credentials: AWSCredentials) -> Bool {
-        guard let expiration = credentials.expiration else { return false }
-        let margin = Double(refreshMargin.components.seconds)
-        return expiration.timeIntervalSince(now()) <= margin
     }
 }
 

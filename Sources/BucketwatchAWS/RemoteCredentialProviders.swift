@@ -96,7 +96,7 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
         } else if let token = authorizationToken {
             headers.append((name: "Authorization", value: token))
         }
-        if let value = headers.first?.value, value.contains(where: { $0 == "\r" || $0 == "\n" }) {
+        if let value = headers.first?.value, value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             throw CredentialError("the container authorization token is not a legal header value (it contains a line break)")
         }
         let response: HTTPResponse

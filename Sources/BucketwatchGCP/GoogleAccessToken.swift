@@ -34,37 +34,19 @@ public let googleStorageScope = "https://www.googleapis.com/auth/cloud-platform"
 
 /// Caches another provider's token, refreshes it `refreshMargin` before it expires, and
 /// runs at most one refresh at a time. Shared by every store with the same identity.
-public actor CachedTokenProvider: GoogleTokenProvider {
-    private let source: any GoogleTokenProvider
-    private let refreshMargin: TimeInterval
-    private let now: @Sendable () -> Date
-    private var cached: GoogleAccessToken?
-    private var refreshing: Task<GoogleAccessToken?, any Error>?
-    public private(set) var refreshes = 0
+public final class CachedTokenProvider: GoogleTokenProvider {
+    private let cache: ExpiringValueCache<GoogleAccessToken?>
 
-    public init(_ source: any GoogleTokenProvider, refreshMargin: TimeInterval = 300, now: @escaping @Sendable () -> Date = Date.init) {
-        self.source = source
-        self.refreshMargin = refreshMargin
-        self.now = now
+    public init(_ source: any GoogleTokenProvider, refreshMargin: Duration = .seconds(300), now: @escaping @Sendable () -> Date = Date.init) {
+        cache = ExpiringValueCache(refreshMargin: refreshMargin, now: now, expiry: { $0?.expiresAt }) { try await source.token() }
     }
 
+    /// How many times the source was asked (tests).
+    public var refreshes: Int { get async { await cache.fetches } }
+
     public func token() async throws(GoogleAuthError) -> GoogleAccessToken? {
-        if let cached, let expiresAt = cached.expiresAt, expiresAt.timeIntervalSince(now()) > refreshMargin { return cached }
-        if let cached, cached.expiresAt == nil { return cached }
-        let task: Task<GoogleAccessToken?, any Error>
-        if let refreshing {
-            task = refreshing
-        } else {
-            let source = self.source
-            task = Task { try await source.token() }
-            refreshing = task
-            refreshes += 1
-        }
-        defer { if refreshing == task { refreshing = nil } }
         do {
-            let fresh = try await task.value
-            cached = fresh
-            return fresh
+            return try await cache.value()
         } catch let error as GoogleAuthError {
             throw error
         } catch {

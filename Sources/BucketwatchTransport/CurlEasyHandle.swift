@@ -93,7 +93,8 @@ final class CurlEasyHandle {
         }
         for header in request.headers {
             // A line break would let a value smuggle in further headers.
-            if (header.name + header.value).contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+            // (Unicode scalars, not Characters: "\r\n" is one Character and equals neither.)
+            if (header.name + header.value).unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
                 return .failure(.invalidRequest("header '\(header.name)' contains a line break"))
             }
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
