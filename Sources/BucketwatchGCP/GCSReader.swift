@@ -84,7 +84,7 @@ public struct GCSReader: Sendable {
         case .response(let response) where response.status == 200:
             guard let value = parse(response.body) else { return .unreadable("unparsable \(what) response (HTTP 200)") }
             return .value(value)
-        case .response(let response) where response.status == 404:
+        case .response(let response) where response.status == 404 && GCSParsers.isNoSuchBucket(response):
             return .bucketMissing
         case .response(let response):
             return .unreadable(GCSParsers.errorSummary(response))
@@ -99,8 +99,17 @@ enum GCSParsers {
         (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
     }
 
+    /// JSON `true`/`false`. Foundation hands every JSON number back as an NSNumber that also
+    /// casts to Bool (0 and 1 included), so booleans are told apart by their storage type.
+    static func isJSONBool(_ value: Any?) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
+    /// A 64-bit integer sent as a string (Google's int64 encoding) or a number; never a boolean.
     static func int64(_ value: Any?) -> Int64? {
         if let text = value as? String { return Int64(text) }
+        if isJSONBool(value) { return nil }
         if let number = value as? NSNumber { return Int64(exactly: number.doubleValue) }
         return nil
     }
@@ -109,23 +118,66 @@ enum GCSParsers {
         (value as? [Any])?.compactMap { $0 as? String } ?? []
     }
 
+    /// A list of strings, or `nil` when the field holds anything else.
+    static func stringList(_ value: Any?) -> [String]? {
+        guard let list = value as? [Any] else { return nil }
+        let strings = list.compactMap { $0 as? String }
+        return strings.count == list.count ? strings : nil
+    }
+
+    /// Parses the bucket resource. A field that is present with the wrong type makes the whole
+    /// answer unparsable (`nil` -> `unknown`), never "absent" (which would read as drift).
     static func bucket(_ body: [UInt8]) -> GCSBucket? {
         guard let root = object(body) else { return nil }
         var bucket = GCSBucket()
-        if let versioning = root["versioning"] as? [String: Any] { bucket.versioningEnabled = versioning["enabled"] as? Bool }
-        if let policy = root["softDeletePolicy"] as? [String: Any] {
-            bucket.softDeleteRetentionSeconds = int64(policy["retentionDurationSeconds"]) ?? 0
-        }
-        if let encryption = root["encryption"] as? [String: Any] { bucket.defaultKMSKeyName = encryption["defaultKmsKeyName"] as? String }
-        if let cors = root["cors"] {
-            guard let entries = cors as? [Any] else { return nil }
-            bucket.cors = entries.compactMap { $0 as? [String: Any] }.map { entry in
-                GCSCORSEntry(origin: strings(entry["origin"]), method: strings(entry["method"]),
-                             responseHeader: strings(entry["responseHeader"]), maxAgeSeconds: int64(entry["maxAgeSeconds"]).map { Int($0) })
+        if let raw = root["versioning"] {
+            guard let versioning = raw as? [String: Any] else { return nil }
+            if let enabled = versioning["enabled"] {
+                guard isJSONBool(enabled), let flag = enabled as? Bool else { return nil }
+                bucket.versioningEnabled = flag
             }
         }
-        if let iam = root["iamConfiguration"] as? [String: Any] {
-            bucket.publicAccessPrevention = iam["publicAccessPrevention"] as? String
+        if let raw = root["softDeletePolicy"] {
+            guard let policy = raw as? [String: Any] else { return nil }
+            if let duration = policy["retentionDurationSeconds"] {
+                guard let seconds = int64(duration) else { return nil }
+                bucket.softDeleteRetentionSeconds = seconds
+            } else {
+                bucket.softDeleteRetentionSeconds = 0
+            }
+        }
+        if let raw = root["encryption"] {
+            guard let encryption = raw as? [String: Any] else { return nil }
+            if let key = encryption["defaultKmsKeyName"] {
+                guard let name = key as? String else { return nil }
+                bucket.defaultKMSKeyName = name
+            }
+        }
+        if let raw = root["cors"] {
+            guard let entries = raw as? [Any] else { return nil }
+            var parsed: [GCSCORSEntry] = []
+            for item in entries {
+                guard let entry = item as? [String: Any] else { return nil }
+                func list(_ key: String) -> [String]?? {
+                    guard let value = entry[key] else { return .some(nil) }
+                    return stringList(value).map { .some($0) } ?? nil
+                }
+                guard let origin = list("origin"), let method = list("method"), let header = list("responseHeader") else { return nil }
+                var maxAge: Int?
+                if let rawAge = entry["maxAgeSeconds"] {
+                    guard let age = int64(rawAge) else { return nil }
+                    maxAge = Int(clamping: age)
+                }
+                parsed.append(GCSCORSEntry(origin: origin ?? [], method: method ?? [], responseHeader: header ?? [], maxAgeSeconds: maxAge))
+            }
+            bucket.cors = parsed
+        }
+        if let raw = root["iamConfiguration"] {
+            guard let iam = raw as? [String: Any] else { return nil }
+            if let prevention = iam["publicAccessPrevention"] {
+                guard let text = prevention as? String else { return nil }
+                bucket.publicAccessPrevention = text
+            }
             bucket.uniformBucketLevelAccess = (iam["uniformBucketLevelAccess"] as? [String: Any])?["enabled"] as? Bool
         }
         return bucket
@@ -145,6 +197,15 @@ enum GCSParsers {
             bindings.append(GCSIAMPolicy.Binding(role: role, members: strings(binding["members"]), condition: condition))
         }
         return GCSIAMPolicy(bindings: bindings)
+    }
+
+    /// A 404 means "no such bucket" only when GCS says so (JSON error, reason `notFound`) or the
+    /// body is empty (the emulator). A proxy's or a wrong path's 404 page proves nothing.
+    static func isNoSuchBucket(_ response: HTTPResponse) -> Bool {
+        if response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return true }
+        let error = object(response.body)?["error"] as? [String: Any]
+        let reason = ((error?["errors"] as? [Any])?.first as? [String: Any])?["reason"] as? String
+        return reason == "notFound"
     }
 
     /// `{"error": {"code": 403, "message": "...", "errors": [{"reason": "forbidden"}]}}` -> a finding.

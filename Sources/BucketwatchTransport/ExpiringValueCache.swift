@@ -38,9 +38,15 @@ public actor ExpiringValueCache<Value: Sendable> {
         // Only the fetch this caller waited for is cleared: a newer one started meanwhile by
         // another caller must stay visible, or fetches would pile up.
         defer { if inFlight == task { inFlight = nil } }
-        let fresh = try await task.value
-        cached = fresh
-        return fresh
+        do {
+            let fresh = try await task.value
+            cached = fresh
+            return fresh
+        } catch {
+            // A failed early refresh does not throw away a value that still works.
+            if let cached, let expiresAt = expiry(cached), expiresAt > now() { return cached }
+            throw error
+        }
     }
 
     private func isFresh(_ value: Value) -> Bool {

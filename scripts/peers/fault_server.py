@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """bucketwatch test peer: transport faults, credential endpoints, S3 region redirects.
 
-Usage: fault_server.py [PORT]      (default 5056; binds 127.0.0.1 only)
+Usage: fault_server.py [PORT] [GCP_KEY_FILE]   (default 5056; binds 127.0.0.1 only)
+
+GCP_KEY_FILE (or env FAULT_GCP_KEY_FILE; default .peers/gcp-sa-key.json at the
+repo root) receives, at every start, a service-account key JSON for a fresh
+RSA 2048 key pair: the Google token endpoint stand-in (/google/token) accepts
+JWTs signed with it. Needs the `cryptography` package for those routes only.
 
 A threaded HTTP/1.1 server (stdlib only). Every response carries a
 Content-Length, so clients can keep connections alive; X-Connection-Id on
@@ -12,9 +17,11 @@ Nothing secret is logged: the request log is one line per request with the
 method, the path without its query, and the status; never headers.
 """
 
+import base64
 import datetime
 import itertools
 import json
+import os
 import socket
 import struct
 import sys
@@ -48,6 +55,12 @@ class State:
             self.container_serial = 0
             self.flaky = {}
             self.stats = {}
+            # Google stand-ins: lifetime of issued access tokens (global, and per key).
+            self.google_expires_in = 3600
+            self.google_expires_in_by_key = {}
+            self.google_serial = 0
+            self.meta_serial = 0
+            self.gcs_hits = {}
 
     def next_conn_id(self):
         with self.lock:
@@ -72,6 +85,34 @@ class State:
                 self.container_serial += 1
                 serial = self.container_serial
             return serial, self.expires_in
+
+
+    def google_issue(self, kind, key):
+        """Next serial for a 'test' (token endpoint) or 'meta' (metadata) token; counts it."""
+        with self.lock:
+            if kind == "test":
+                self.google_serial += 1
+                serial = self.google_serial
+                counter = "google_token_issued"
+            else:
+                self.meta_serial += 1
+                serial = self.meta_serial
+                counter = "metadata_token_issued"
+            for name in (counter, f"{counter}:{key}" if key else None):
+                if name:
+                    self.stats[name] = self.stats.get(name, 0) + 1
+            expires_in = self.google_expires_in_by_key.get(key, self.google_expires_in) if key else self.google_expires_in
+            return serial, expires_in
+
+    def count(self, name):
+        with self.lock:
+            self.stats[name] = self.stats.get(name, 0) + 1
+
+    def gcs_hit(self, path):
+        with self.lock:
+            n = self.gcs_hits.get(path, 0) + 1
+            self.gcs_hits[path] = n
+            return n
 
 
 STATE = State()
@@ -111,6 +152,245 @@ def sigv4_region(headers, query):
     if len(parts) >= 5:
         return parts[-3]
     return None
+
+
+# ---- Google stand-ins: service-account key, token endpoint, metadata server, GCS JSON API ----
+
+GCP_CLIENT_EMAIL = "bucketwatch-test@test-project.iam.gserviceaccount.com"
+GCP_KID = "kid1"
+GCP_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+GCS_PREFIX = "/gcs/storage/v1/b/"
+METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"
+VENDOR_MEMBER = "serviceAccount:wandb-integration@wandb-production.iam.gserviceaccount.com"
+HUGE_BYTES = 5 * 1024 * 1024
+DEEP_LEVELS = 10000
+
+
+class GoogleKey:
+    """The test service account's RSA key pair, made at server start (`cryptography`)."""
+
+    private_key = None
+    public_key = None
+    public_pem = ""
+    port = 5056
+    path = None
+    error = None
+
+    @classmethod
+    def generate(cls, port, path):
+        cls.port = port
+        cls.path = path
+        try:
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import rsa
+        except ImportError as e:
+            cls.error = f"the cryptography package is missing ({e}); pip install cryptography"
+            sys.stderr.write(f"fault_server: Google token routes disabled: {cls.error}\n")
+            return
+        cls.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cls.public_key = cls.private_key.public_key()
+        private_pem = cls.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        cls.public_pem = cls.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+        key_json = {
+            "type": "service_account",
+            "project_id": "test-project",
+            "private_key_id": GCP_KID,
+            "private_key": private_pem,
+            "client_email": GCP_CLIENT_EMAIL,
+            "client_id": "100000000000000000001",
+            "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+            "token_uri": cls.token_uri(),
+            "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+            "client_x509_cert_url": f"http://127.0.0.1:{port}/google/pubkey",
+            "universe_domain": "googleapis.com",
+        }
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(key_json, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+        # Never the key itself: only where it went.
+        sys.stderr.write(f"fault_server: test service-account key written to {path}\n")
+
+    @classmethod
+    def token_uri(cls, suffix=""):
+        return f"http://127.0.0.1:{cls.port}/google/token{suffix}"
+
+    @classmethod
+    def verify(cls, signing_input, signature):
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        try:
+            cls.public_key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+            return True
+        except InvalidSignature:
+            return False
+
+
+def default_key_path():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.join(root, ".peers", "gcp-sa-key.json")
+
+
+def b64url_decode(part):
+    if not part or any(c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for c in part):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def check_jwt_assertion(assertion, audience, now):
+    """None when the assertion is a valid RS256 JWT for the test account, else which check failed."""
+    parts = assertion.split(".")
+    if len(parts) != 3:
+        return "assertion is not a JWT (want three base64url parts)"
+    try:
+        header = json.loads(b64url_decode(parts[0]))
+        claims = json.loads(b64url_decode(parts[1]))
+        signature = b64url_decode(parts[2])
+    except (ValueError, UnicodeDecodeError):
+        return "a JWT part is not base64url-encoded JSON"
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        return "JWT header or claims are not JSON objects"
+    if header.get("alg") != "RS256":
+        return "JWT header alg is not RS256"
+    if header.get("kid") != GCP_KID:
+        return "JWT header kid does not name the key (private_key_id)"
+    if not GoogleKey.verify(f"{parts[0]}.{parts[1]}".encode(), signature):
+        return "invalid JWT signature"
+    if claims.get("iss") != GCP_CLIENT_EMAIL:
+        return "claim iss is not the service account's client_email"
+    scope = claims.get("scope")
+    if not isinstance(scope, str) or GCP_SCOPE not in scope.split(" "):
+        return f"claim scope does not contain {GCP_SCOPE}"
+    if claims.get("aud") != audience:
+        return "claim aud is not the token URI"
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not isinstance(iat, int) or isinstance(iat, bool) or not isinstance(exp, int) or isinstance(exp, bool):
+        return "claims iat and exp must be integers"
+    if iat > now + 60:
+        return "claim iat is in the future"
+    if exp <= now:
+        return "claim exp is in the past (JWT expired)"
+    if exp - iat > 3600:
+        return "exp - iat is more than 3600 s"
+    return None
+
+
+def gcs_error(code, reason, message):
+    return {"error": {"code": code, "message": message, "errors": [{"domain": "global", "reason": reason, "message": message}]}}
+
+
+def gcs_bucket(name):
+    """A compliant bucket resource, shaped as GCS sends it (int64 fields as strings)."""
+    return {
+        "kind": "storage#bucket",
+        "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}",
+        "id": name,
+        "name": name,
+        "projectNumber": "123456789012",
+        "metageneration": "3",
+        "location": "EUROPE-CENTRAL2",
+        "storageClass": "STANDARD",
+        "etag": "CAM=",
+        "timeCreated": "2025-10-27T11:28:06.128Z",
+        "updated": "2025-10-27T11:30:00.000Z",
+        "softDeletePolicy": {"retentionDurationSeconds": "604800", "effectiveTime": "2025-10-27T11:28:06.128Z"},
+        "versioning": {"enabled": True},
+        "cors": [
+            {
+                "origin": ["*"],
+                "method": ["GET", "HEAD", "PUT"],
+                "responseHeader": ["Content-Type", "ETag"],
+                "maxAgeSeconds": 3600,
+            }
+        ],
+        "iamConfiguration": {
+            "bucketPolicyOnly": {"enabled": True, "lockedTime": "2026-01-25T11:28:06.128Z"},
+            "uniformBucketLevelAccess": {"enabled": True, "lockedTime": "2026-01-25T11:28:06.128Z"},
+            "publicAccessPrevention": "inherited",
+        },
+        "locationType": "region",
+        "rpo": "DEFAULT",
+    }
+
+
+def gcs_policy(name, version):
+    return {
+        "kind": "storage#policy",
+        "resourceId": f"projects/_/buckets/{name}",
+        "version": version,
+        "etag": "CAE=",
+        "bindings": [
+            {"role": "roles/storage.admin", "members": [VENDOR_MEMBER]},
+            {"role": "roles/storage.legacyBucketOwner", "members": ["projectEditor:test-project", "projectOwner:test-project"]},
+            {"role": "roles/storage.legacyBucketReader", "members": ["projectViewer:test-project"]},
+        ],
+    }
+
+
+def partial_response(obj, fields):
+    """`fields=a,b(c)`: keeps the named top-level fields (what the reader asks for)."""
+    if not fields:
+        return obj
+    names, depth, cur = set(), 0, ""
+    for ch in fields:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            names.add(cur.split("/")[0].strip())
+            cur = ""
+            continue
+        if depth == 0 and ch not in "()":
+            cur += ch
+    names.add(cur.split("/")[0].strip())
+    return {k: v for k, v in obj.items() if k in names}
+
+
+_HOSTILE_CACHE = {}
+
+
+def hostile_body(kind, resource):
+    """(status, content type, body bytes) for the auth-hostile-* buckets. Deterministic."""
+    key = (kind, resource)
+    if key in _HOSTILE_CACHE:
+        return _HOSTILE_CACHE[key]
+    if kind == "notjson":
+        out = (200, "text/html; charset=UTF-8", b"<html><head><title>Sign in</title></head><body>\x00\xff{\"versioning\": <b>captive portal</b></body></html>")
+    elif kind == "wrongtypes":
+        if resource == "bucket":
+            obj = {"kind": "storage#bucket", "name": "auth-hostile-wrongtypes", "versioning": "enabled",
+                   "cors": {"origin": "*", "method": "GET,HEAD,PUT"}, "softDeletePolicy": {"retentionDurationSeconds": True},
+                   "encryption": ["not", "an", "object"], "iamConfiguration": 7}
+        else:
+            obj = {"kind": "storage#policy", "version": "three", "bindings": 42}
+        out = (200, "application/json; charset=UTF-8", json.dumps(obj).encode())
+    elif kind == "huge":
+        # Valid JSON, 5 MB: a well-formed bucket with a giant label.
+        obj = gcs_bucket("auth-hostile-huge") if resource == "bucket" else gcs_policy("auth-hostile-huge", 3)
+        obj["labels"] = {"padding": ""}
+        base = len(json.dumps(obj).encode())
+        obj["labels"]["padding"] = "x" * max(0, HUGE_BYTES - base)
+        out = (200, "application/json; charset=UTF-8", json.dumps(obj).encode())
+    elif kind == "deep":
+        body = '{"a":' * DEEP_LEVELS + "{}" + "}" * DEEP_LEVELS
+        out = (200, "application/json; charset=UTF-8", body.encode())
+    else:
+        return None
+    _HOSTILE_CACHE[key] = out
+    return out
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -236,8 +516,18 @@ class Handler(BaseHTTPRequestHandler):
             if self.q("expires_in") is not None:
                 with STATE.lock:
                     STATE.expires_in = int(self.q("expires_in"))
+            if self.q("google_expires_in") is not None:
+                # With key=K: only tokens issued on /google/token/K and /meta/K/... get it.
+                with STATE.lock:
+                    if self.q("key"):
+                        STATE.google_expires_in_by_key[self.q("key")] = int(self.q("google_expires_in"))
+                    else:
+                        STATE.google_expires_in = int(self.q("google_expires_in"))
             with STATE.lock:
-                return self.send_json(200, {"expires_in": STATE.expires_in})
+                out = {"expires_in": STATE.expires_in, "google_expires_in": STATE.google_expires_in}
+                if self.q("key"):
+                    out["google_expires_in"] = STATE.google_expires_in_by_key.get(self.q("key"), STATE.google_expires_in)
+                return self.send_json(200, out)
         if p == "/__reset":
             STATE.reset()
             return self.send_json(200, {"status": "ok"})
@@ -264,6 +554,20 @@ class Handler(BaseHTTPRequestHandler):
                     "body": self.body.decode("utf-8", "replace"),
                 },
             )
+        if p == "/google/token" or p.startswith("/google/token/"):
+            return self.google_token(p[len("/google/token/"):] if p.startswith("/google/token/") else "")
+        if p == "/google/pubkey":
+            return self.google_pubkey()
+        if p == METADATA_TOKEN_PATH:
+            return self.metadata_token("", flavor=True)
+        if p.startswith("/meta/") and p.endswith(METADATA_TOKEN_PATH):
+            key = p[len("/meta/"):-len(METADATA_TOKEN_PATH)]
+            if key and "/" not in key:
+                return self.metadata_token(key, flavor=True)
+        if p == "/gcs-no-flavor" + METADATA_TOKEN_PATH:
+            return self.metadata_token("", flavor=False)
+        if p.startswith(GCS_PREFIX):
+            return self.gcs(p[len(GCS_PREFIX):])
         if p.startswith("/imds/"):
             return self.imds(p[len("/imds"):])
         if p == "/container/creds":
@@ -303,6 +607,102 @@ class Handler(BaseHTTPRequestHandler):
             k = min(left, len(chunk))
             self.wfile.write(chunk[:k])
             left -= k
+
+    # Google OAuth token endpoint stand-in (JWT bearer, RFC 7523) ----------
+
+    def google_error(self, description):
+        STATE.count("google_token_rejected")
+        return self.send_json(400, {"error": "invalid_grant", "error_description": description})
+
+    def google_token(self, key):
+        if key and "/" in key:
+            return self.send(404, "no such route\n")
+        if self.command != "POST":
+            return self.send_json(405, {"error": "invalid_request", "error_description": "use POST"})
+        if GoogleKey.public_key is None:
+            return self.send_json(500, {"error": "server_error", "error_description": GoogleKey.error or "no key"})
+        ctype = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            return self.google_error("Content-Type is not application/x-www-form-urlencoded")
+        try:
+            form = urllib.parse.parse_qs(self.body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+        except (UnicodeDecodeError, ValueError):
+            return self.google_error("the body is not a form")
+        if form.get("grant_type") != [JWT_BEARER]:
+            return self.google_error(f"grant_type is not {JWT_BEARER}")
+        if len(form.get("assertion", [])) != 1 or not form["assertion"][0]:
+            return self.google_error("assertion missing")
+        audience = GoogleKey.token_uri("/" + key if key else "")
+        failed = check_jwt_assertion(form["assertion"][0], audience, int(time.time()))
+        if failed:
+            return self.google_error(failed)
+        serial, expires_in = STATE.google_issue("test", key)
+        return self.send_json(200, {"access_token": f"ya29.test-{serial}", "expires_in": expires_in, "token_type": "Bearer"},
+                              headers={"Cache-Control": "no-cache, no-store, max-age=0, must-revalidate"})
+
+    def google_pubkey(self):
+        if GoogleKey.public_key is None:
+            return self.send_json(500, {"error": GoogleKey.error or "no key"})
+        return self.send_json(200, {GCP_KID: GoogleKey.public_pem})
+
+    # GCE metadata server stand-in ------------------------------------------
+
+    def metadata_token(self, key, flavor):
+        if self.command != "GET":
+            return self.send(405, "method not allowed\n")
+        if flavor and self.headers.get("Metadata-Flavor") != "Google":
+            return self.send(403, "Missing required header: Metadata-Flavor: Google\n", "text/html; charset=UTF-8")
+        serial, expires_in = STATE.google_issue("meta", key)
+        body = json.dumps({"access_token": f"ya29.meta-{serial}", "expires_in": expires_in, "token_type": "Bearer"}).encode()
+        headers = {"Metadata-Flavor": "Google"} if flavor else {}
+        return self.send(200, body, "application/json", headers)
+
+    # GCS JSON API stand-in: needs a bearer token from the stand-ins above --
+
+    def gcs(self, rest):
+        parts = rest.split("/")
+        if len(parts) == 1 or (len(parts) == 2 and parts[1] == "iam"):
+            bucket = urllib.parse.unquote(parts[0])
+            resource = "iam" if len(parts) == 2 else "bucket"
+        else:
+            return self.send_json(404, gcs_error(404, "notFound", "Not Found"))
+        auth = self.headers.get("Authorization") or ""
+        if not auth:
+            return self.send_json(401, gcs_error(401, "required", "Anonymous caller does not have storage.buckets.get access to the Google Cloud Storage bucket."),
+                                  headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+        if not (token.startswith("ya29.test-") or token.startswith("ya29.meta-")) or token in ("ya29.test-", "ya29.meta-"):
+            return self.send_json(401, gcs_error(401, "authError", "Invalid Credentials"),
+                                  headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'})
+        if self.command != "GET":
+            return self.send_json(405, gcs_error(405, "methodNotAllowed", "only GET is served here"))
+        version = 3 if self.q("optionsRequestedPolicyVersion") == "3" else 1
+        if bucket == "auth-compliant":
+            return self.gcs_ok(bucket, resource, version)
+        if bucket == "auth-iam-forbidden":
+            if resource == "iam":
+                msg = ("bucketwatch-test@test-project.iam.gserviceaccount.com does not have storage.buckets.getIamPolicy "
+                       "access to the Google Cloud Storage bucket. Permission 'storage.buckets.getIamPolicy' denied on "
+                       "resource (or it may not exist).")
+                return self.send_json(403, gcs_error(403, "forbidden", msg))
+            return self.gcs_ok(bucket, resource, version)
+        if bucket.startswith("auth-throttled-") and len(bucket) > len("auth-throttled-"):
+            # The first request for each path (bucket, iam) is throttled, the later ones succeed.
+            if STATE.gcs_hit(self.rpath) == 1:
+                return self.send_json(429, gcs_error(429, "rateLimitExceeded",
+                                                     "The total number of requests to the bucket is too high. Please reduce your request rate."))
+            return self.gcs_ok(bucket, resource, version)
+        if bucket.startswith("auth-hostile-"):
+            out = hostile_body(bucket[len("auth-hostile-"):], resource)
+            if out is not None:
+                status, ctype, body = out
+                return self.send(status, body, ctype)
+        return self.send_json(404, gcs_error(404, "notFound", "The specified bucket does not exist."))
+
+    def gcs_ok(self, bucket, resource, version):
+        if resource == "iam":
+            return self.send_json(200, gcs_policy(bucket, version))
+        return self.send_json(200, partial_response(gcs_bucket(bucket), self.q("fields")))
 
     # IMDSv2 stand-in -------------------------------------------------------
 
@@ -429,7 +829,9 @@ class Server(ThreadingHTTPServer):
 
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 5056
+    key_path = sys.argv[2] if len(sys.argv) > 2 else (os.environ.get("FAULT_GCP_KEY_FILE") or default_key_path())
     srv = Server(("127.0.0.1", port), Handler)
+    GoogleKey.generate(port, key_path)
     sys.stderr.write(f"fault_server: listening on 127.0.0.1:{port}\n")
     sys.stderr.flush()
     try:

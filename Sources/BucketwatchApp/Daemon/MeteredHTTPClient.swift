@@ -32,9 +32,13 @@ public struct MeteredHTTPClient: HTTPClient {
         "policy": "GetBucketPolicy", "publicAccessBlock": "GetPublicAccessBlock", "location": "GetBucketLocation",
     ]
 
+    /// Label values come from these fixed sets only, never from the request itself.
+    static let kmsOperations: Set<String> = ["DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus"]
+
     static func classify(_ request: HTTPRequest) -> (service: String, operation: String) {
         if let target = request.headers.first(where: { $0.name.lowercased() == "x-amz-target" })?.value {
-            return ("kms", target.split(separator: ".").last.map(String.init) ?? "unknown")
+            let operation = target.split(separator: ".").last.map(String.init) ?? ""
+            return ("kms", kmsOperations.contains(operation) ? operation : "other")
         }
         if request.url.contains("/latest/api/token") || request.url.contains("/latest/meta-data/") { return ("imds", "GetCredentials") }
         if String(decoding: request.body.prefix(64), as: UTF8.self).hasPrefix("Action=AssumeRoleWithWebIdentity") {

@@ -44,9 +44,10 @@ public actor StoreMonitor {
     public func configure(stores: [StoreConfig]) async {
         let names = Set(stores.map(\.name))
         for removed in configured.subtracting(names) {
-            known[removed] = nil
             for sink in sinks { await sink.forget(store: removed) }
         }
+        // Also stores remembered in the state file but gone from the config since the last run.
+        for stale in Set(known.keys).subtracting(names) { known[stale] = nil }
         configured = names
         await metrics.configure(stores: stores)
         persist()
