@@ -84,7 +84,7 @@ private final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendab
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         guard request.method == .GET || request.method == .HEAD else {
             write(status: .methodNotAllowed, type: "text/plain; charset=utf-8", body: "method not allowed\n",
-                  headOnly: false, keepAlive: keepAlive, context: context)
+                  headOnly: false, keepAlive: keepAlive, context: context, extraHeaders: [("Allow", "GET, HEAD")])
             return
         }
         let headOnly = request.method == .HEAD
@@ -113,13 +113,15 @@ private final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendab
         }
     }
 
-    private func write(status: HTTPResponseStatus, type: String, body: String, headOnly: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(status: HTTPResponseStatus, type: String, body: String, headOnly: Bool, keepAlive: Bool, context: ChannelHandlerContext,
+                       extraHeaders: [(String, String)] = []) {
         var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
         buffer.writeString(body)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: type)
         headers.add(name: "Content-Length", value: String(buffer.readableBytes))
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         if !headOnly { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))

@@ -34,6 +34,7 @@ public actor MetricsState: ReportSink {
         for index in snapshot.stores.indices {
             if let store = stores.first(where: { $0.name == snapshot.stores[index].name }), store.provider != snapshot.stores[index].provider {
                 snapshot.stores[index] = MetricsSnapshot.Store(name: store.name, provider: store.provider)
+                snapshot.transitions = snapshot.transitions.filter { $0.key.store != store.name }
             }
         }
     }

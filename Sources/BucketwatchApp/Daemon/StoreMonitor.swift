@@ -17,6 +17,8 @@ public actor StoreMonitor {
     private var known: KnownStates
     private var inFlight: Set<String> = []
     private var configured: Set<String> = []
+    /// `provider|bucket` per configured store: a store whose bucket changes starts afresh.
+    private var identities: [String: String] = [:]
     private var slotsFree: Int
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
@@ -48,7 +50,16 @@ public actor StoreMonitor {
         }
         // Also stores remembered in the state file but gone from the config since the last run.
         for stale in Set(known.keys).subtracting(names) { known[stale] = nil }
+        for store in stores {
+            let identity = "\(store.provider.rawValue)|\(store.bucket)"
+            if let previous = identities[store.name], previous != identity {
+                known[store.name] = nil  // another bucket under the same name: its states are not this one's
+                for sink in sinks { await sink.forget(store: store.name) }
+            }
+            identities[store.name] = identity
+        }
         configured = names
+        identities = identities.filter { names.contains($0.key) }
         await metrics.configure(stores: stores)
         persist()
     }
