@@ -91,6 +91,13 @@ public struct CheckRunner: Sendable {
             let reader = KMSReader(endpointURL: kmsURL, region: kmsRegion, credentials: creds, http: http, retry: retry, limits: limits, tls: tls)
             let identity = "\(store.profile ?? "")|\(store.credentialsFile ?? "")|\(kmsURL)"
             observed.kmsKey = await kmsCache.state(key: key, identity: identity) { await reader.read(key: key) }
+            // The bucket may name the configured key differently (an alias, a bare key ID):
+            // let KMS say whether both are the same key before calling it drift.
+            if let configuredARN = observed.kmsKey?.value?.arn, case .value(let rules) = observed.encryption,
+               let bucketKey = rules.first?.kmsKeyID, !KMSKeyReference.sameKey(bucketKey, key) {
+                let bucketKeyState = await kmsCache.state(key: bucketKey, identity: identity) { await reader.read(key: bucketKey) }
+                if let bucketARN = bucketKeyState.value?.arn { observed.resolvedKeyARNs = (configuredARN, bucketARN) }
+            }
         }
         return report(S3Evaluator.evaluate(bucket: store.bucket, baseline: baseline, observed: observed))
     }

@@ -772,3 +772,39 @@ private enum S3Fixtures {
         #expect(result?.status == .drift)
     }
 }
+
+@Suite("S3 encryption: key references resolved by KMS")
+struct S3KeyAliasTests {
+    static let keyARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    func observed(bucketKey: String, resolved: (String, String)?) -> S3Observations {
+        var observed = S3Fixtures.compliant()
+        observed.encryption = .value([EncryptionRule(algorithm: "aws:kms", kmsKeyID: bucketKey)])
+        observed.resolvedKeyARNs = resolved.map { (configured: $0.0, bucket: $0.1) }
+        return observed
+    }
+
+    @Test("a bucket naming the configured key by alias is compliant once KMS resolves both to one ARN")
+    func aliasResolvedToSameKey() {
+        let baseline = S3Fixtures.baseline(kmsKey: Self.keyARN)
+        let result = S3Fixtures.result("encryption", observed(bucketKey: "alias/wandb", resolved: (Self.keyARN, Self.keyARN)), baseline: baseline)
+        #expect(result?.status == .compliant)
+    }
+
+    @Test("an alias that resolves to another key is drift")
+    func aliasResolvedToOtherKey() {
+        let baseline = S3Fixtures.baseline(kmsKey: Self.keyARN)
+        let other = "arn:aws:kms:us-east-1:111122223333:key/ffffffff-0000-0000-0000-000000000000"
+        let result = S3Fixtures.result("encryption", observed(bucketKey: "alias/other", resolved: (Self.keyARN, other)), baseline: baseline)
+        #expect(result?.status == .drift)
+        #expect(result?.message.contains("another KMS key") == true)
+    }
+
+    @Test("an alias that could not be resolved is compared as written: drift names both spellings")
+    func aliasUnresolved() {
+        let baseline = S3Fixtures.baseline(kmsKey: Self.keyARN)
+        let result = S3Fixtures.result("encryption", observed(bucketKey: "alias/wandb", resolved: nil), baseline: baseline)
+        #expect(result?.status == .drift)
+        #expect(result?.actual == "aws:kms with alias/wandb")
+    }
+}

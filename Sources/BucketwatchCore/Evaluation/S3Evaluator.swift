@@ -5,7 +5,7 @@ public enum S3Evaluator {
     public static func evaluate(bucket: String, baseline: S3Baseline, observed: S3Observations) -> [CheckResult] {
         var results = [
             versioning(observed.versioning),
-            encryption(observed.encryption, baseline: baseline),
+            encryption(observed.encryption, baseline: baseline, resolved: observed.resolvedKeyARNs),
             kmsKey(observed, baseline: baseline),
             cors(observed.cors, requirement: baseline.cors),
             bucketPolicy(observed.policy, bucket: bucket, baseline: baseline),
@@ -61,7 +61,8 @@ public enum S3Evaluator {
         return baseline.allowSSES3 ? "aws:kms or AES256" : "aws:kms"
     }
 
-    static func encryption(_ observed: Observation<[EncryptionRule]>, baseline: S3Baseline) -> CheckResult {
+    static func encryption(_ observed: Observation<[EncryptionRule]>, baseline: S3Baseline,
+                           resolved: (configured: String, bucket: String)? = nil) -> CheckResult {
         let id = "encryption", expected = encryptionExpectation(baseline)
         if let settled = settled(id, observed, expected: expected, what: "the default encryption") { return settled }
         guard case .value(let rules) = observed, let rule = rules.first else {
@@ -76,7 +77,8 @@ public enum S3Evaluator {
                     return CheckResult(id: id, status: .drift, expected: expected, actual: "\(rule.algorithm) with the AWS-managed key aws/s3",
                                        message: "default encryption uses the AWS-managed key, not the configured key")
                 }
-                guard KMSKeyReference.sameKey(used, wanted) else {
+                let sameByARN = resolved.map { $0.configured == $0.bucket } ?? false
+                guard KMSKeyReference.sameKey(used, wanted) || sameByARN else {
                     return CheckResult(id: id, status: .drift, expected: expected, actual: actual,
                                        message: "default encryption uses another KMS key than the configured one")
                 }

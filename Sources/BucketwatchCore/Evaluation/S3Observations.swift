@@ -10,6 +10,15 @@ public struct S3Observations: Sendable, Equatable {
     /// The KMS key the bucket's default encryption (or the store's `kms_key`) points at;
     /// `nil` when no key was looked up.
     public var kmsKey: Observation<KMSKeyState>?
+    /// The key ARNs KMS resolved the configured key and the bucket's key to, when their
+    /// spellings differ (alias vs ARN vs key ID): then they are compared by ARN.
+    public var resolvedKeyARNs: (configured: String, bucket: String)?
+
+    public static func == (lhs: S3Observations, rhs: S3Observations) -> Bool {
+        lhs.versioning == rhs.versioning && lhs.cors == rhs.cors && lhs.encryption == rhs.encryption && lhs.policy == rhs.policy
+            && lhs.publicAccessBlock == rhs.publicAccessBlock && lhs.kmsKey == rhs.kmsKey
+            && lhs.resolvedKeyARNs?.configured == rhs.resolvedKeyARNs?.configured && lhs.resolvedKeyARNs?.bucket == rhs.resolvedKeyARNs?.bucket
+    }
 
     public init(
         versioning: Observation<String?>, cors: Observation<[CORSRule]>, encryption: Observation<[EncryptionRule]>,
