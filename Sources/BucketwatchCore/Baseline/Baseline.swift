@@ -63,22 +63,28 @@ public enum BaselineError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension StoreConfig {
+    /// Checks the store names the built-in profile, and picks the vendor identity: the explicit
+    /// one, else the one of the store's deployment. `nil` when neither is configured.
+    func vendorIdentity(explicit: String?, saas: String, dedicated: String) throws(BaselineError) -> String? {
+        guard baseline.profile == "wandb-byob" else {
+            throw .unknownProfile(store: name, profile: baseline.profile)
+        }
+        if let explicit { return explicit }
+        switch deployment {
+        case .saas: return saas
+        case .dedicated: return dedicated
+        case nil: return nil
+        }
+    }
+}
+
 extension S3Baseline {
     /// The `wandb-byob` profile for an S3 or S3-compatible store, with the store's overrides applied.
     public static func resolve(for store: StoreConfig) throws(BaselineError) -> S3Baseline {
-        guard store.baseline.profile == "wandb-byob" else {
-            throw .unknownProfile(store: store.name, profile: store.baseline.profile)
-        }
-        let principal: String
-        if let explicit = store.principal {
-            principal = explicit
-        } else {
-            switch store.deployment {
-            case .saas: principal = VendorPrincipals.awsSaaS
-            case .dedicated: principal = VendorPrincipals.awsDedicated
-            case nil: throw .noPrincipal(store: store.name)
-            }
-        }
+        guard let principal = try store.vendorIdentity(
+            explicit: store.principal, saas: VendorPrincipals.awsSaaS, dedicated: VendorPrincipals.awsDedicated)
+        else { throw .noPrincipal(store: store.name) }
         var cors = CORSRequirement()
         if let maxAge = store.baseline.corsMaxAgeSeconds { cors.maxAgeSeconds = maxAge }
         return S3Baseline(

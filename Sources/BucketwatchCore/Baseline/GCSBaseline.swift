@@ -13,19 +13,9 @@ public struct GCSBaseline: Sendable, Equatable {
     public static let checkIDs = ["versioning", "soft-delete", "encryption", "cors", "iam", "public-access"]
 
     public static func resolve(for store: StoreConfig) throws(BaselineError) -> GCSBaseline {
-        guard store.baseline.profile == "wandb-byob" else {
-            throw .unknownProfile(store: store.name, profile: store.baseline.profile)
-        }
-        let account: String
-        if let explicit = store.serviceAccount {
-            account = explicit
-        } else {
-            switch store.deployment {
-            case .saas: account = VendorPrincipals.gcpSaaS
-            case .dedicated: account = VendorPrincipals.gcpDedicated
-            case nil: throw .noServiceAccount(store: store.name)
-            }
-        }
+        guard let account = try store.vendorIdentity(
+            explicit: store.serviceAccount, saas: VendorPrincipals.gcpSaaS, dedicated: VendorPrincipals.gcpDedicated)
+        else { throw .noServiceAccount(store: store.name) }
         var cors = CORSRequirement()
         cors.allowedHeaders = ["Content-Type"]  // GCS's `responseHeader`; see GCSEvaluator.cors
         if let maxAge = store.baseline.corsMaxAgeSeconds { cors.maxAgeSeconds = maxAge }
