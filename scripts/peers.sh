@@ -65,7 +65,7 @@ check_deps() {
 marker_of() {
   case $1 in
     moto|motosts) echo "moto.server" ;;
-    gcs) echo "gcp-storage-emulator" ;;
+    gcs) echo "gcp_storage_emulator" ;;
     seaweed) echo "weed mini" ;;
     fault) echo "fault_server.py" ;;
   esac
