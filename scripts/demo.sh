@@ -62,8 +62,10 @@ echo "\$ bucketwatch run --config $DEMO/bucketwatch.yaml   # the daemon, for a f
 AWS_ENDPOINT_URL_KMS=http://127.0.0.1:5055 "$ROOT/.build/debug/bucketwatch" run \
   --config "$DEMO/bucketwatch.yaml" --state-directory "$DEMO/state" &
 daemon=$!
-for _ in $(seq 1 50); do
-  if curl -sf http://127.0.0.1:9750/metrics 2>/dev/null | grep -q '^bucketwatch_store_up{store="team-drifted"'; then break; fi
+# Wait (at most 20 s) until both stores have been swept once: the first sweep starts within 5 s.
+for _ in $(seq 1 100); do
+  swept=$(curl -sf http://127.0.0.1:9750/metrics 2>/dev/null | grep -c '^bucketwatch_store_sweeps_total{.*} [1-9]' || true)
+  [ "$swept" -ge 2 ] && break
   sleep 0.2
 done
 echo
