@@ -3,7 +3,8 @@
 # (moto, signature checking on), seeded with W&B buckets in compliant and drifted
 # shapes, and checks one compliant and one drifted bucket against the wandb-byob
 # baseline; then runs the daemon for a few seconds and shows its /metrics.
-# Exit status is check's own: 1, because one bucket has drifted.
+# `check` exits 1 here (one bucket has drifted); the demo itself exits 0 when
+# everything behaved as described, non-zero otherwise.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -73,4 +74,9 @@ echo "\$ curl -s http://127.0.0.1:9750/metrics | grep -E 'store_up|state=\"drift
 curl -s http://127.0.0.1:9750/metrics | grep -E 'bucketwatch_store_up|state="drift"} 1' || true
 kill -TERM "$daemon"
 wait "$daemon" || true
-exit "$status"
+if [ "$status" -ne 1 ]; then
+  echo "demo: expected check to exit 1 (one drifted bucket), got $status" >&2
+  exit 1
+fi
+echo
+echo "demo: done (check found the drifted bucket, as expected)"
