@@ -30,7 +30,9 @@ public struct KMSReader: Sendable {
         switch described {
         case .failure(let failure): return failure.observation
         case .success(let object):
-            guard let m = object["KeyMetadata"] as? [String: Any], let arn = m["Arn"] as? String else {
+            guard let m = object["KeyMetadata"] as? [String: Any], let arn = m["Arn"] as? String,
+                  m["Enabled"] is Bool, m["KeyState"] is String, m["KeyUsage"] is String
+            else {
                 return .unreadable("unparsable DescribeKey response")
             }
             metadata = m

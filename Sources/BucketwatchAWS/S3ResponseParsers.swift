@@ -6,7 +6,11 @@ import BucketwatchTransport
 enum S3ResponseParsers {
     /// `Status` text, or `.some(nil)` for a never-versioned bucket (empty root).
     static func versioning(_ body: [UInt8]) -> String?? {
-        guard let root = XMLElement.parse(body) else { return nil }
+        // AWS: VersioningConfiguration; moto: GetBucketVersioningResponse. Anything else (a
+        // listing from a store that ignored ?versioning, a proxy page) is not an answer.
+        guard let root = XMLElement.parse(body),
+              ["versioningconfiguration", "getbucketversioningresponse"].contains(root.name.lowercased())
+        else { return nil }
         let status = root.find("Status")?.text.trimmingCharacters(in: .whitespacesAndNewlines)
         return .some(status?.isEmpty == false ? status : nil)
     }

@@ -190,11 +190,19 @@ enum GCSParsers {
         var bindings: [GCSIAMPolicy.Binding] = []
         for item in list {
             guard let binding = item as? [String: Any], let role = binding["role"] as? String else { return nil }
+            // Wrong types make the policy unreadable: read as "no members" or "no condition"
+            // they would turn into a false compliant.
+            var members: [String] = []
+            if let raw = binding["members"] {
+                guard let list = stringList(raw) else { return nil }
+                members = list
+            }
             var condition: String?
-            if let c = binding["condition"] as? [String: Any] {
+            if let raw = binding["condition"] {
+                guard let c = raw as? [String: Any] else { return nil }
                 condition = (c["title"] as? String) ?? (c["expression"] as? String) ?? "condition"
             }
-            bindings.append(GCSIAMPolicy.Binding(role: role, members: strings(binding["members"]), condition: condition))
+            bindings.append(GCSIAMPolicy.Binding(role: role, members: members, condition: condition))
         }
         return GCSIAMPolicy(bindings: bindings)
     }

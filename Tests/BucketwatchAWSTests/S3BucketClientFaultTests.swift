@@ -503,8 +503,17 @@ struct S3ResponseParsingTests {
 
     // MARK: hostile documents
 
+    /// A versioning document whose Status sits `depth` levels down.
     static func nested(_ depth: Int) -> [UInt8] {
-        Array((String(repeating: "<a>", count: depth) + "<Status>Enabled</Status>" + String(repeating: "</a>", count: depth)).utf8)
+        Array(("<VersioningConfiguration>" + String(repeating: "<a>", count: depth - 1) + "<Status>Enabled</Status>"
+            + String(repeating: "</a>", count: depth - 1) + "</VersioningConfiguration>").utf8)
+    }
+
+    @Test("a 200 that is not a versioning document is unparsable, not 'never enabled'")
+    func versioningNeedsItsDocument() {
+        #expect(S3ResponseParsers.versioning(Array("<ListBucketResult><Name>b</Name></ListBucketResult>".utf8)) == nil)
+        #expect(S3ResponseParsers.versioning(Array("<html><body>proxy</body></html>".utf8)) == nil)
+        #expect(S3ResponseParsers.versioning(Array(#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#.utf8)) == .some(nil))
     }
 
     @Test("shallow nesting parses; 64 levels and more are refused", arguments: [65, 200, 100_000])

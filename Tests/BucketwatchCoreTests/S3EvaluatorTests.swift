@@ -353,7 +353,8 @@ private enum S3Fixtures {
     @Test(arguments: [
         (S3Fixtures.keyARN, S3Fixtures.keyID, true),
         (S3Fixtures.keyID, S3Fixtures.keyID, true),
-        ("arn:aws:kms:us-east-1:111122223333:alias/wandb", "alias/wandb", true),
+        // An alias ARN names an account and region; a bare alias does not: KMS must resolve them.
+        ("arn:aws:kms:us-east-1:111122223333:alias/wandb", "alias/wandb", false),
         ("alias/wandb", "alias/other", false),
         (S3Fixtures.keyARN, "00000000-0000-0000-0000-000000000000", false),
         // An alias and the key it points at cannot be told apart without asking KMS.
@@ -366,7 +367,9 @@ private enum S3Fixtures {
 
     @Test func keyReferenceParts() {
         #expect(KMSKeyReference.identifier(S3Fixtures.keyARN) == S3Fixtures.keyID)
-        #expect(KMSKeyReference.identifier("arn:aws:kms:us-east-1:111122223333:alias/wandb") == "alias/wandb")
+        #expect(KMSKeyReference.identifier("arn:aws:kms:us-east-1:111122223333:alias/wandb") == "arn:aws:kms:us-east-1:111122223333:alias/wandb")
+        #expect(KMSKeyReference.isAlias("alias/wandb") && KMSKeyReference.isAlias("arn:aws:kms:us-east-1:111122223333:alias/wandb"))
+        #expect(!KMSKeyReference.isAlias(S3Fixtures.keyARN) && !KMSKeyReference.isAlias(S3Fixtures.keyID))
         #expect(KMSKeyReference.region(S3Fixtures.keyARN) == "us-east-1")
         #expect(KMSKeyReference.region(S3Fixtures.keyID) == nil)
     }
@@ -800,11 +803,24 @@ struct S3KeyAliasTests {
         #expect(result?.message.contains("another KMS key") == true)
     }
 
-    @Test("an alias that could not be resolved is compared as written: drift names both spellings")
+    @Test("an alias KMS could not resolve is unknown, not drift: it may name the configured key")
     func aliasUnresolved() {
         let baseline = S3Fixtures.baseline(kmsKey: Self.keyARN)
         let result = S3Fixtures.result("encryption", observed(bucketKey: "alias/wandb", resolved: nil), baseline: baseline)
-        #expect(result?.status == .drift)
+        #expect(result?.status == .unknown)
         #expect(result?.actual == "aws:kms with alias/wandb")
+    }
+
+    @Test("two different key IDs need no KMS answer: drift")
+    func differentKeyIDsUnresolved() {
+        let baseline = S3Fixtures.baseline(kmsKey: Self.keyARN)
+        let result = S3Fixtures.result("encryption", observed(bucketKey: "ffffffff-0000-0000-0000-000000000000", resolved: nil), baseline: baseline)
+        #expect(result?.status == .drift)
+    }
+
+    @Test("the same alias name in another account is not the same key by spelling")
+    func aliasInAnotherAccount() {
+        #expect(!KMSKeyReference.sameKey("arn:aws:kms:us-east-1:999999999999:alias/wandb", "arn:aws:kms:us-east-1:111122223333:alias/wandb"))
+        #expect(KMSKeyReference.sameKey("1234abcd-12ab-34cd-56ef-1234567890ab", Self.keyARN))
     }
 }

@@ -95,6 +95,14 @@ struct GCSParserTests {
 
     // MARK: IAM policy
 
+    @Test("IAM policy: wrong-typed members or condition make it unparsable")
+    func iamPolicyWrongTypesAreUnparsable() {
+        // Read as "no members" / "no condition" these would become a false compliant.
+        #expect(GCSParsers.iamPolicy(Self.bytes(#"{"bindings":[{"role":"roles/storage.objectViewer","members":"allUsers"}]}"#)) == nil)
+        #expect(GCSParsers.iamPolicy(Self.bytes(#"{"bindings":[{"role":"roles/storage.admin","members":["serviceAccount:a@b"],"condition":"x"}]}"#)) == nil)
+        #expect(GCSParsers.iamPolicy(Self.bytes(#"{"bindings":[{"role":"roles/storage.admin","members":["serviceAccount:a@b",7]}]}"#)) == nil)
+    }
+
     @Test("IAM policy: bindings, members, conditions (title, else expression)")
     func iamPolicy() throws {
         let body = #"""

@@ -615,6 +615,23 @@ struct DaemonStoreMonitorTests {
     /// kept in the state file forever (and not silently "known" if they come back).
     /// A reload that points a store name at another bucket must not compare the new bucket's
     /// states with the old one's: its drift would never be announced.
+    /// A read that was running when a reload changed the store used the old settings: its
+    /// results must not be recorded under the new configuration.
+    @Test func readStartedBeforeAReloadIsDropped() async throws {
+        let sink = DaemonRecordingSink()
+        let monitor = DaemonFixtures.monitor(DaemonScriptedS3(delay: .milliseconds(300)), sinks: [sink], stateDirectory: nil)
+        let store = DaemonFixtures.store("alpha")
+        await monitor.configure(stores: [store])
+        async let recorded = monitor.sweep(store)
+        try await Task.sleep(for: .milliseconds(100))
+        var moved = store
+        moved.bucket = "another-bucket"
+        await monitor.configure(stores: [moved])
+        #expect(await recorded == false)
+        #expect(await monitor.knownStates()["alpha"] == nil)
+        #expect(await sink.outcomes.isEmpty)
+    }
+
     @Test func storeWhoseBucketChangesStartsAfresh() async throws {
         let monitor = DaemonFixtures.monitor(DaemonScriptedS3(), sinks: [], stateDirectory: nil)
         let first = DaemonFixtures.store("alpha")

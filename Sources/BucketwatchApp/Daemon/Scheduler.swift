@@ -79,11 +79,13 @@ public final class Scheduler: @unchecked Sendable {
             return Array(tasks.values)
         }
         running.forEach { $0.cancel() }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { for task in running { await task.value } }
-            group.addTask { try? await Task.sleep(for: grace) }
-            await group.next()
-            group.cancelAll()
+        // Whichever comes first: every sweep ended, or the grace period ran out. Unstructured
+        // tasks, because a task group would wait for the slower child too. Transfers still
+        // running after this are aborted by the HTTP client's shutdown.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resume = ResumeOnce(continuation)
+            Task { for task in running { await task.value }; resume.fire() }
+            Task { try? await Task.sleep(for: grace); resume.fire() }
         }
     }
 
@@ -93,6 +95,23 @@ public final class Scheduler: @unchecked Sendable {
     }
 }
 
+/// Resumes a continuation exactly once, whoever calls first.
+final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func fire() {
+        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        pending?.resume()
+    }
+}
+
 extension DispatchTimeInterval {
-    static func seconds(_ value: Double) -> DispatchTimeInterval { .nanoseconds(Int(value * 1e9)) }
+    /// Clamped to a year: an absurd configured interval must not trap the conversion.
+    static func seconds(_ value: Double) -> DispatchTimeInterval { .nanoseconds(Int(min(max(value, 0), 31_536_000) * 1e9)) }
 }

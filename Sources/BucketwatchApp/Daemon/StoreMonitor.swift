@@ -19,6 +19,8 @@ public actor StoreMonitor {
     private var configured: Set<String> = []
     /// `provider|bucket` per configured store: a store whose bucket changes starts afresh.
     private var identities: [String: String] = [:]
+    /// Bumped by every `configure`: reads started before it report nothing.
+    private var generation = 0
     private var slotsFree: Int
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
@@ -44,6 +46,7 @@ public actor StoreMonitor {
 
     /// The stores now configured; forgets removed ones everywhere.
     public func configure(stores: [StoreConfig]) async {
+        generation += 1
         let names = Set(stores.map(\.name))
         for removed in configured.subtracting(names) {
             for sink in sinks { await sink.forget(store: removed) }
@@ -81,9 +84,12 @@ public actor StoreMonitor {
         guard !Task.isCancelled else { return false }
 
         let started = ContinuousClock.now
+        let generation = self.generation
         let report = await runner.check(store, kmsCache: kmsCache)
         let duration = ContinuousClock.now - started
-        guard configured.contains(store.name), !Task.isCancelled else { return false }  // removed by a reload meanwhile, or shutting down
+        // Dropped when a reload happened meanwhile (the read used the old settings), when the
+        // store was removed, or when shutting down.
+        guard generation == self.generation, configured.contains(store.name), !Task.isCancelled else { return false }
 
         let changes = StateChanges.diff(previous: known[store.name], report: report)
         known[store.name] = Dictionary(uniqueKeysWithValues: report.checks.map { ($0.id, CheckRecord($0)) })

@@ -21,7 +21,8 @@ public struct GCSBaseline: Sendable, Equatable {
         if let maxAge = store.baseline.corsMaxAgeSeconds { cors.maxAgeSeconds = maxAge }
         return GCSBaseline(
             vendorServiceAccount: account, requiredRole: "roles/storage.admin",
-            softDeleteMinimumSeconds: Int64(store.baseline.softDeleteMinimumDays ?? 7) * 86_400,
+            softDeleteMinimumSeconds: Int64(store.baseline.softDeleteMinimumDays ?? 7).multipliedReportingOverflow(by: 86_400).overflow
+                ? Int64.max : Int64(store.baseline.softDeleteMinimumDays ?? 7) * 86_400,
             kmsKey: store.kmsKey, cors: cors, skipped: store.baseline.skip)
     }
 }

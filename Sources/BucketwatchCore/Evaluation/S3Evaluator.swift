@@ -77,10 +77,20 @@ public enum S3Evaluator {
                     return CheckResult(id: id, status: .drift, expected: expected, actual: "\(rule.algorithm) with the AWS-managed key aws/s3",
                                        message: "default encryption uses the AWS-managed key, not the configured key")
                 }
-                let sameByARN = resolved.map { $0.configured == $0.bucket } ?? false
-                guard KMSKeyReference.sameKey(used, wanted) || sameByARN else {
-                    return CheckResult(id: id, status: .drift, expected: expected, actual: actual,
-                                       message: "default encryption uses another KMS key than the configured one")
+                if !KMSKeyReference.sameKey(used, wanted) {
+                    if let resolved {
+                        if resolved.configured != resolved.bucket {
+                            return CheckResult(id: id, status: .drift, expected: expected, actual: actual,
+                                               message: "default encryption uses another KMS key than the configured one")
+                        }
+                    } else if KMSKeyReference.isAlias(used) || KMSKeyReference.isAlias(wanted) {
+                        // An alias and a key ID may name the same key: only KMS can tell, and it did not answer.
+                        return CheckResult(id: id, status: .unknown, expected: expected, actual: actual,
+                                           message: "cannot tell whether \(used) is the configured key \(wanted): KMS could not resolve them")
+                    } else {
+                        return CheckResult(id: id, status: .drift, expected: expected, actual: actual,
+                                           message: "default encryption uses another KMS key than the configured one")
+                    }
                 }
             }
             return CheckResult(id: id, status: .compliant, expected: expected, actual: actual, message: "default encryption is SSE-KMS")
@@ -307,10 +317,13 @@ public enum KMSKeyReference {
         if reference.hasPrefix("arn:"), let range = reference.range(of: ":key/") {
             return String(reference[range.upperBound...])
         }
-        if reference.hasPrefix("arn:"), let range = reference.range(of: ":alias/") {
-            return "alias/" + reference[range.upperBound...]
-        }
+        // An alias ARN stays whole: the same alias name in another account or region is another key.
         return reference
+    }
+
+    /// `alias/NAME` or an alias ARN: resolves to a key only through KMS.
+    public static func isAlias(_ reference: String) -> Bool {
+        reference.hasPrefix("alias/") || (reference.hasPrefix("arn:") && reference.contains(":alias/"))
     }
 
     public static func sameKey(_ a: String, _ b: String) -> Bool {
