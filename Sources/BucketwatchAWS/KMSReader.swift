@@ -26,23 +26,21 @@ public struct KMSReader: Sendable {
 
     public func read(key: String) async -> Observation<KMSKeyState> {
         let described = await call("DescribeKey", ["KeyId": key])
-        let metadata: [String: Any], keyARN: String
+        let object: [String: Any]
         switch described {
-        case .failure(let failure): return failure.observation
-        case .success(let object):
-            guard let m = object["KeyMetadata"] as? [String: Any], let arn = m["Arn"] as? String,
-                  m["Enabled"] is Bool, m["KeyState"] is String, m["KeyUsage"] is String
-            else {
-                return .unreadable("unparsable DescribeKey response")
-            }
-            metadata = m
-            keyARN = arn
+        case .failure(let failure): return failure.observation()
+        case .success(let o): object = o
         }
-        let arn = keyARN
+        guard let metadata = object["KeyMetadata"] as? [String: Any], let arn = metadata["Arn"] as? String,
+              let enabled = metadata["Enabled"] as? Bool, let keyState = metadata["KeyState"] as? String,
+              let keyUsage = metadata["KeyUsage"] as? String
+        else {
+            return .unreadable("unparsable DescribeKey response")
+        }
         let policy: Observation<PolicyDocument>
         switch await call("GetKeyPolicy", ["KeyId": arn, "PolicyName": "default"]) {
         case .failure(let failure):
-            policy = failure.asPolicy
+            policy = failure.observation()
         case .success(let object):
             if let text = object["Policy"] as? String, let document = try? PolicyDocument.parse(Array(text.utf8)) {
                 policy = .value(document)
@@ -51,33 +49,26 @@ public struct KMSReader: Sendable {
             }
         }
         return .value(KMSKeyState(
-            arn: arn,
-            accountID: (metadata["AWSAccountId"] as? String) ?? Self.account(ofARN: arn) ?? "",
-            enabled: (metadata["Enabled"] as? Bool) ?? false,
-            keyState: (metadata["KeyState"] as? String) ?? "unknown",
-            keyUsage: (metadata["KeyUsage"] as? String) ?? "unknown",
-            keyManager: metadata["KeyManager"] as? String,
+            arn: arn, accountID: (metadata["AWSAccountId"] as? String) ?? Self.account(ofARN: arn) ?? "",
+            enabled: enabled, keyState: keyState, keyUsage: keyUsage, keyManager: metadata["KeyManager"] as? String,
             policy: policy))
     }
 
+    /// Why a KMS call gave no document: `NotFoundException` (the key does not exist) or not readable.
     struct CallFailure: Error {
-        var observation: Observation<KMSKeyState>
+        var notFound = false
+        var reason: String
 
-        var asPolicy: Observation<PolicyDocument> {
-            switch observation {
-            case .notConfigured(let s): .notConfigured(s)
-            case .unreadable(let s): .unreadable(s)
-            case .notImplemented(let s): .notImplemented(s)
-            default: .unreadable("key missing")
-            }
+        func observation<T>() -> Observation<T> {
+            notFound ? .notConfigured(reason) : .unreadable(reason)
         }
     }
 
     private func call(_ operation: String, _ body: [String: String]) async -> Result<[String: Any], CallFailure> {
         let creds: AWSCredentials
-        do { creds = try await credentials.credentials() } catch { return .failure(CallFailure(observation: .unreadable(error.description))) }
+        do { creds = try await credentials.credentials() } catch { return .failure(CallFailure(reason: error.description)) }
         guard let host = AWSServiceEndpoint.host(of: endpointURL), let components = URLComponents(string: endpointURL) else {
-            return .failure(CallFailure(observation: .unreadable("invalid KMS endpoint")))
+            return .failure(CallFailure(reason: "invalid KMS endpoint"))
         }
         let payload = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])).map { Array($0) } ?? []
         let path = components.path.isEmpty ? "/" : components.path
@@ -98,17 +89,17 @@ public struct KMSReader: Sendable {
         }, isRetryable: { AWSErrorBody.isRetryable($0, json: true) })
         switch result {
         case .failure(let error):
-            return .failure(CallFailure(observation: .unreadable("KMS \(operation): \(error)")))
+            return .failure(CallFailure(reason: "KMS \(operation): \(error)"))
         case .success(let response) where response.status == 200:
             guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
-                return .failure(CallFailure(observation: .unreadable("KMS \(operation): unparsable response")))
+                return .failure(CallFailure(reason: "KMS \(operation): unparsable response"))
             }
             return .success(object)
         case .success(let response):
             let error = AWSErrorBody.fromJSON(response)
             let summary = "KMS \(operation): \(error.summary(status: response.status))" + (attempts > 1 ? " after \(attempts) attempts" : "")
-            if error.code == "NotFoundException" { return .failure(CallFailure(observation: .notConfigured(summary))) }
-            return .failure(CallFailure(observation: .unreadable(summary)))
+            if error.code == "NotFoundException" { return .failure(CallFailure(notFound: true, reason: summary)) }
+            return .failure(CallFailure(reason: summary))
         }
     }
 
