@@ -27,13 +27,13 @@ public struct WebIdentityCredentialProvider: AWSCredentialProvider {
         guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
             throw CredentialError("web identity token file \(tokenFile) cannot be read")
         }
-        let form = [
+        let form = PercentEncoding.form([
             ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
             ("RoleSessionName", sessionName), ("WebIdentityToken", token),
-        ].map { "\($0.0)=\(SigV4.uriEncode($0.1, encodeSlash: true))" }.joined(separator: "&")
+        ])
         let request = HTTPRequest(
             method: "POST", url: stsEndpoint, headers: [(name: "Content-Type", value: "application/x-www-form-urlencoded")],
-            body: Array(form.utf8), limits: credentialRequestLimits)
+            body: form, limits: credentialRequestLimits)
         let response: HTTPResponse
         do { response = try await http.send(request) } catch { throw CredentialError("STS AssumeRoleWithWebIdentity: \(error)") }
         guard response.status == 200 else {

@@ -1,3 +1,4 @@
+import BucketwatchTransport
 import Crypto
 import Foundation
 
@@ -155,31 +156,13 @@ public enum SigV4 {
     /// every other UTF-8 byte becomes %XX with uppercase hex (so space is %20, never "+").
     /// `encodeSlash: false` keeps "/" for paths; query names and values use `true`.
     public static func uriEncode(_ s: String, encodeSlash: Bool) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "/") where !encodeSlash:
-                out.append("/")
-            default:
-                out.append("%")
-                out.unicodeScalars.append(hexDigits[Int(byte >> 4)])
-                out.unicodeScalars.append(hexDigits[Int(byte & 0x0F)])
-            }
-        }
-        return out
+        PercentEncoding.rfc3986(s, keepSlash: !encodeSlash)
     }
 
     /// Lowercase hex SHA-256, the form SigV4 uses for payload and canonical-request hashes.
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
         hex(SHA256.hash(data: bytes))
     }
-
-    private static let hexDigits = Array("0123456789ABCDEF".unicodeScalars)
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         digest.map { byte in
